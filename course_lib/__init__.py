@@ -1,0 +1,25 @@
+"""course_lib: fast.ai 2018 lesson 2 (tuning an image classifier) on modern PyTorch, CPU-first."""
+from torchvision.models import densenet121, resnet18, resnet34, resnet50, resnet101, resnext50_32x4d
+
+from .conv_learner import ConvLearner
+from .data import DataLayoutError, ImageClassifierData, get_cv_idxs
+from .devices import default_device, set_seed
+from .images import BadImageError, open_image, verify_images
+from .learner import Callback, CancelFitException, Learner
+from .metrics import accuracy, accuracy_np, confusion_matrix, log_loss
+from .models import WeightsUnavailableError
+from .schedules import n_epochs
+from .transforms import (CropType, RandomDihedral, RandomFlip, RandomLighting, RandomRotate, denorm,
+                         imagenet_stats, tfms_from_model, tfms_from_stats, transforms_basic, transforms_side_on,
+                         transforms_top_down)
+
+resnext50 = resnext50_32x4d
+
+
+def resnet_mini(pretrained: bool = False, **kw):
+    """The bundled small ResNet, pretrained offline on generated images (see course_lib.backbones)."""
+    from .backbones import resnet_mini as build
+    return build(pretrained=pretrained, **kw)
+
+
+__version__ = "0.1.0"

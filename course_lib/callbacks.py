@@ -1,0 +1,332 @@
+"""The Learner's features as callbacks: recorder + epoch table, progress bar, SGDR, saving, AMP, loss guard."""
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .devices import amp_dtype
+from .learner import Callback, CancelFitException
+from .schedules import cycle_epochs, sgdr_mult, smooth
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (tables then render as HTML and update in place)."""
+    try:
+        from IPython import get_ipython
+        sh = get_ipython()
+    except ImportError:
+        return False
+    return sh is not None and type(sh).__name__ == "ZMQInteractiveShell"
+
+
+class EpochTable:
+    """Shows the epoch table as it grows: an HTML table updated in place in notebooks, lines in a terminal."""
+
+    def __init__(self):
+        self.handle, self.printed_header = None, False
+
+    def show(self, df: pd.DataFrame) -> None:
+        if in_notebook():
+            from IPython.display import display
+            if self.handle is None:
+                self.handle = display(df, display_id=True)
+            else:
+                self.handle.update(df)
+            return
+        cols = list(df.columns)
+        if not self.printed_header:
+            print("  ".join(f"{c:>10}" for c in cols))
+            self.printed_header = True
+        row = df.iloc[-1]
+        print("  ".join(_fmt(row[c]).rjust(10) for c in cols), flush=True)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (int, np.integer)):
+        return str(v)
+    if isinstance(v, str):
+        return v
+    return f"{v:.6f}" if abs(v) < 1e4 else f"{v:.4g}"
+
+
+def fmt_time(s: float) -> str:
+    """Seconds as m:ss."""
+    return f"{int(s // 60)}:{int(s % 60):02d}"
+
+
+class Recorder(Callback):
+    """Records per-iteration lrs and losses and per-epoch results; becomes `learn.sched` for plotting."""
+    order = 50
+
+    def __init__(self, show_table: bool = True):
+        self.show_table = show_table
+        self.lrs: list[np.ndarray] = []
+        self.losses: list[float] = []
+        self.rows: list[dict] = []
+        self.iters_per_epoch: int | None = None
+        self.group_names: list[str] = []
+
+    def before_fit(self):
+        self.learn.sched = self
+        self.group_names = [getattr(g, "group_name", f"group {k}") for k, g in enumerate(self.learn.groups)]
+        self.iters_per_epoch = len(self.learn.trn_dl)
+        self.sched_args = dict(getattr(self.learn, "sched_args", {}))
+        self.table = EpochTable()
+        self.avg, self.n_avg = 0.0, 0
+
+    def before_epoch(self):
+        self.t0 = time.perf_counter()
+
+    def after_batch(self):
+        if self.learn.training:
+            loss = self.learn.loss.detach().float().item()
+            self.losses.append(loss)
+            self.lrs.append(np.array([pg["lr"] for pg in self.learn.opt.param_groups]))
+            self.n_avg += 1
+            self.avg = 0.98 * self.avg + 0.02 * loss
+        else:
+            bs = len(self.learn.yb)
+            self.val_loss += self.learn.loss.float().item() * bs
+            self.val_n += bs
+            self.val_preds.append(self.learn.pred.float().cpu())
+            self.val_ys.append(self.learn.yb.cpu())
+
+    def before_validate(self):
+        self.val_loss, self.val_n, self.val_preds, self.val_ys = 0.0, 0, [], []
+
+    @property
+    def smooth_loss(self) -> float:
+        """Debiased moving average of the training loss (beta 0.98)."""
+        return self.avg / (1 - 0.98 ** self.n_avg) if self.n_avg else float("nan")
+
+    def after_epoch(self):
+        learn = self.learn
+        val_loss = self.val_loss / max(1, self.val_n)
+        mvals = []
+        if self.val_preds:
+            preds, ys = torch.cat(self.val_preds), torch.cat(self.val_ys)
+            mvals = [float(m(preds, ys)) for m in learn.metrics]
+        learn.last_val = [val_loss] + mvals
+        row = {"epoch": learn.epoch, "trn_loss": self.smooth_loss, "val_loss": val_loss}
+        row.update({getattr(m, "__name__", f"metric{k}"): v for k, (m, v) in enumerate(zip(learn.metrics, mvals))})
+        row["time"] = fmt_time(time.perf_counter() - self.t0)
+        self.rows.append(row)
+        if self.show_table:
+            self.table.show(self.history)
+
+    def after_fit(self):
+        self._merge_history()
+
+    def after_cancel_fit(self):
+        self._merge_history()
+
+    def _merge_history(self):
+        if self.rows:
+            h = self.history.assign(fit=self.learn.n_fit)
+            self.learn.history = pd.concat([self.learn.history, h], ignore_index=True)
+            self.rows = []  # merged once, even if both after_fit and after_cancel_fit run
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """This fit's epoch table."""
+        return pd.DataFrame(self.rows)
+
+    # plotting lives in plots.py; these keep the lesson's `learn.sched.plot_lr()` spelling
+    def plot_lr(self, **kw):
+        """Learning rate of every layer group per iteration."""
+        from .plots import plot_lr
+        return plot_lr(self, **kw)
+
+    def plot_loss(self, **kw):
+        """Training loss per iteration (raw and smoothed)."""
+        from .plots import plot_loss
+        return plot_loss(self, **kw)
+
+
+class ParamScheduler(Callback):
+    """Sets every group's lr each iteration: base lr x the SGDR multiplier (constant without cycle_len)."""
+    order = 10
+
+    def before_fit(self):
+        self.it = 0
+        self.n_batch = len(self.learn.trn_dl)
+        a = self.learn.sched_args
+        self.cycle_len, self.cycle_mult = a.get("cycle_len"), a.get("cycle_mult", 1)
+
+    def before_batch(self):
+        if self.learn.training:
+            m = sgdr_mult(self.it, self.n_batch, self.cycle_len, self.cycle_mult)
+            self.learn.set_lrs(self.learn.lrs * m)
+
+    def after_batch(self):
+        if self.learn.training:
+            self.it += 1
+
+
+class ProgressCallback(Callback):
+    """A tqdm.auto bar per epoch: a widget in JupyterLab, a text bar in a terminal (TQDM_DISABLE=1 hides it)."""
+    order = 60
+
+    def before_train(self):
+        from tqdm.auto import tqdm
+        learn = self.learn
+        total = getattr(learn, "n_iter_total", None) or len(learn.trn_dl)
+        desc = "lr_find" if getattr(learn, "n_iter_total", None) else f"epoch {learn.epoch + 1}/{learn.n_epoch}"
+        self.bar = tqdm(total=total, desc=desc, leave=False,
+                        unit="batch", dynamic_ncols=True)
+
+    def after_batch(self):
+        if self.learn.training and getattr(self, "bar", None) is not None:
+            self.bar.update()
+            if self.learn.i_batch % 10 == 0:
+                self.bar.set_postfix(loss=f"{self.learn.loss.item():.4f}", refresh=False)
+
+    def after_train(self):
+        self._close()
+
+    def after_cancel_fit(self):
+        self._close()
+
+    def after_fit(self):
+        self._close()
+
+    def _close(self):
+        if getattr(self, "bar", None) is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class SaveCallback(Callback):
+    """Saves the model at the end of every SGDR cycle and/or whenever validation loss is best so far."""
+    order = 70
+
+    def __init__(self, cycle_save_name: str | None = None, best_save_name: str | None = None):
+        self.cycle_save_name, self.best_save_name = cycle_save_name, best_save_name
+
+    def before_fit(self):
+        a = self.learn.sched_args
+        self.ends = set(int(round(e)) - 1 for e in np.cumsum(cycle_epochs(**a)))
+        self.best = math.inf
+
+    def after_epoch(self):
+        learn = self.learn
+        if self.cycle_save_name and learn.epoch in self.ends:
+            k = sorted(self.ends).index(learn.epoch)
+            learn.save(f"{self.cycle_save_name}_cyc_{k}")
+        if self.best_save_name and learn.last_val[0] < self.best:
+            self.best = learn.last_val[0]
+            learn.save(self.best_save_name)
+
+
+class MixedPrecision(Callback):
+    """autocast on CUDA: bf16 where supported, else fp16 with a gradient scaler."""
+    order = 5
+
+    def before_fit(self):
+        self.dtype = amp_dtype(self.learn.device)
+        self.scaler = None
+        if self.dtype == torch.float16:
+            self.scaler = torch.amp.GradScaler("cuda")
+            learn = self.learn
+            learn.backward = lambda: self.scaler.scale(learn.loss).backward()
+            learn.step = self._step
+
+    def _step(self):
+        self.scaler.step(self.learn.opt)
+        self.scaler.update()
+
+    def before_batch(self):
+        self.ctx = torch.autocast("cuda", dtype=self.dtype) if self.dtype else None
+        if self.ctx is not None:
+            self.ctx.__enter__()
+
+    def after_loss(self):
+        if getattr(self, "ctx", None) is not None:
+            self.ctx.__exit__(None, None, None)
+            self.ctx = None
+
+    def after_fit(self):
+        for name in ("backward", "step"):
+            self.learn.__dict__.pop(name, None)
+
+    after_cancel_fit = after_fit
+
+
+class LossGuard(Callback):
+    """Stops at the first non-finite training loss, restores the weights from the start of that epoch."""
+    order = 1
+
+    def before_epoch(self):
+        self.saved = copy.deepcopy(self.learn.model.state_dict())
+
+    def after_loss(self):
+        learn = self.learn
+        if learn.training and not torch.isfinite(learn.loss.detach()).all():
+            learn.model.load_state_dict(self.saved)
+            learn.opt.state.clear()  # momentum built on the blown-up steps would push straight back
+            lr = max(float(pg["lr"]) for pg in learn.opt.param_groups)
+            raise FloatingPointError(
+                f"Training loss became {learn.loss.item()} at epoch {learn.epoch}, batch {learn.i_batch} "
+                f"(lr {lr:.3g}). Weights are restored to the start of that epoch. Try a lower learning rate "
+                f"(learn.lr_find() shows where the loss starts to climb).")
+
+
+class LRFinder(Callback):
+    """Feeds the lr_find sweep and records (lr, loss); stops once the smoothed loss diverges."""
+    order = 10
+
+    def __init__(self, sched_lrs: np.ndarray, stop_div: bool = True):
+        self.sched_lrs, self.stop_div = sched_lrs, stop_div  # (num_it, n_groups)
+        self.lrs: list[np.ndarray] = []
+        self.losses: list[float] = []
+        self.group_names: list[str] = []
+
+    def before_fit(self):
+        self.it, self.best = 0, math.inf
+        self.group_names = [getattr(g, "group_name", f"group {k}") for k, g in enumerate(self.learn.groups)]
+
+    def before_batch(self):
+        self.learn.set_lrs(self.sched_lrs[self.it])
+
+    def after_loss(self):
+        loss = self.learn.loss.detach().float().item()
+        self.losses.append(loss)
+        self.lrs.append(self.sched_lrs[self.it])
+        s = smooth(self.losses)[-1]
+        if self.stop_div and (not math.isfinite(s) or (self.it >= 10 and s > 4 * self.best)):
+            raise CancelFitException()
+        if self.it >= 10 or len(self.sched_lrs) <= 20:  # early losses are noise; tiny sweeps use all
+            self.best = min(self.best, s)
+
+    def after_batch(self):
+        self.it += 1
+
+    @property
+    def smooth_losses(self) -> np.ndarray:
+        """Debiased exponential moving average of the recorded losses (beta 0.98)."""
+        return smooth(self.losses)
+
+    def suggestion(self, n_skip: int | None = None, n_skip_end: int | None = None):
+        """Suggested learning rates read off the curve (see `plots.lr_suggestion`)."""
+        from .plots import lr_suggestion
+        return lr_suggestion(self, n_skip, n_skip_end)
+
+    def plot(self, n_skip: int | None = None, n_skip_end: int | None = None, **kw):
+        """Smoothed training loss against lr (log scale), with the suggestion marked."""
+        from .plots import plot_lr_find
+        return plot_lr_find(self, n_skip, n_skip_end, **kw)
+
+    def plot_lr(self, **kw):
+        """The sweep's lr per iteration."""
+        from .plots import plot_lr
+        return plot_lr(self, **kw)
+
+    def plot_loss(self, **kw):
+        """Raw and smoothed loss per iteration."""
+        from .plots import plot_loss
+        return plot_loss(self, **kw)

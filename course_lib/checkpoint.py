@@ -1,0 +1,58 @@
+"""Checkpoints that never end up half-written and never run code when loaded."""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+
+import torch
+
+FORMAT = "course_lib.checkpoint"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be written or does not fit the model it is loaded into."""
+
+
+def atomic_save(obj, fn: str | os.PathLike) -> Path:
+    """torch.save to a temporary file in the same folder, then rename: a crash leaves the old file intact."""
+    fn = Path(fn)
+    try:
+        fn.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{fn.name}.", suffix=".tmp", dir=fn.parent)
+    except OSError as e:
+        raise CheckpointError(f"Cannot write {fn}: {e.strerror or e}. Choose a writable folder "
+                              f"(learn.models_path = ...) or free some space.") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, fn)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise CheckpointError(f"Saving {fn} failed ({e.strerror or e}); the previous file with that name, "
+                                  f"if any, is untouched. Free some disk space or choose another folder.") from e
+        raise
+    return fn
+
+
+def read_checkpoint(fn: str | os.PathLike) -> dict:
+    """Load with weights_only=True (refuses pickled code); clear errors for missing, truncated or foreign files."""
+    fn = Path(fn)
+    if not fn.is_file():
+        near = sorted(p.stem for p in fn.parent.glob("*.pt")) if fn.parent.is_dir() else []
+        raise FileNotFoundError(f"No checkpoint {fn}. Saved models in {fn.parent}: {near or 'none'}.")
+    try:
+        ck = torch.load(fn, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(f"{fn} holds objects other than tensors and plain values, so it was not loaded "
+                              f"(loading it could run code). Only load files you trust, with torch.load yourself.") from e
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
+        raise CheckpointError(f"{fn} is truncated or not a PyTorch file ({type(e).__name__}: {e}).") from e
+    if not isinstance(ck, dict):
+        raise CheckpointError(f"{fn} is not a course_lib checkpoint (found a {type(ck).__name__}).")
+    return ck

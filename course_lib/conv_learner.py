@@ -1,0 +1,160 @@
+"""ConvLearner: a pretrained backbone + the lesson's head, with precompute, freezing, save/load, set_data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
+from .learner import Learner
+from .metrics import accuracy, accuracy_thresh
+from .models import N_POOL, ConvNet, arch_name, build_backbone, cut_body, layer_groups, make_head
+from .precompute import ActivationCache, act_loaders
+
+
+class ConvLearner(Learner):
+    """A Learner for image classification with a pretrained convolutional body and a new head."""
+
+    def __init__(self, data, arch: str, model: ConvNet, precompute: bool = False, **kw):
+        self.arch = arch
+        loss = F.binary_cross_entropy_with_logits if data.is_multi else F.cross_entropy
+        kw.setdefault("metrics", [accuracy_thresh(0.5)] if data.is_multi else [accuracy])
+        groups = layer_groups(arch, model.body, model.head)
+        super().__init__(model, data, loss, groups, **kw)
+        self.acts = ActivationCache()
+        self.models_path = Path(data.path) / "models"
+        self._precompute = False
+        self.freeze()
+        self.precompute = precompute
+
+    @classmethod
+    def pretrained(cls, arch, data, ps=None, xtra_fc=None, precompute: bool = False, pretrained: bool = True,
+                   **kw) -> "ConvLearner":
+        """The lesson's learner: `arch` (e.g. resnet34 or 'resnet_mini') cut before pooling, new head, head-only training."""
+        name = arch_name(arch)
+        full = build_backbone(name, pretrained=pretrained)
+        body, nf, _ = cut_body(name, full)
+        head = make_head(nf, data.c, ps, xtra_fc)
+        return cls(data, name, ConvNet(body, head), precompute=precompute, **kw)
+
+    # ------------------------------------------------------------------ precompute
+    @property
+    def precompute(self) -> bool:
+        """True: train the head on cached body activations (fast; augmentation has no effect)."""
+        return self._precompute
+
+    @precompute.setter
+    def precompute(self, on: bool) -> None:
+        on = bool(on)
+        if on and self.frozen_to < len(self.groups) - 1:
+            raise ValueError("precompute=True needs a frozen body (cached activations of a body that is "
+                             "still training would go stale); call learn.freeze() first.")
+        self._precompute = on
+
+    @property
+    def fit_model(self) -> nn.Module:
+        return self.model.head[N_POOL:] if self._precompute else self.model
+
+    def loaders(self):
+        if not self._precompute:
+            return self.data.trn_dl, self.data.val_dl
+        print("precompute=True: training the head on cached activations, so data augmentation has no effect "
+              "until you set learn.precompute = False.")
+        return act_loaders(self.acts.get(self), self.data)
+
+    def unfreeze(self) -> None:
+        """Train every layer group; precompute is switched off (the body's activations will change)."""
+        self._precompute = False
+        super().unfreeze()
+
+    def freeze_to(self, n: int) -> None:
+        """Train groups n.. only (earlier groups take no gradient and keep BatchNorm statistics)."""
+        super().freeze_to(n)
+        if self.frozen_to < len(self.groups) - 1:
+            self._precompute = False
+
+    def set_data(self, data) -> None:
+        """Swap in new data (e.g. a larger size), keep the weights, freeze the body again."""
+        if list(data.classes) != list(self.data.classes):
+            raise ValueError(f"set_data: the new data has other classes ({data.classes[:5]}...) than the model "
+                             f"({self.data.classes[:5]}...).")
+        self.data = data
+        self.models_path = Path(data.path) / "models"
+        self.freeze()
+
+    # ------------------------------------------------------------------ save / load
+    def _ck_path(self, name: str) -> Path:
+        return self.models_path / (name if name.endswith(".pt") else f"{name}.pt")
+
+    def save(self, name: str) -> Path:
+        """Write weights + arch, classes, size and frozen state to `<data path>/models/<name>.pt`, atomically."""
+        ck = {"format": FORMAT, "version": 1, "arch": self.arch, "classes": list(self.data.classes),
+              "sz": int(self.data.sz), "frozen_to": int(self.frozen_to), "is_multi": bool(self.data.is_multi),
+              "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
+        return atomic_save(ck, self._ck_path(name))
+
+    def load(self, name: str) -> "ConvLearner":
+        """Load a checkpoint saved by `save`; refuses one made for another arch or other classes."""
+        fn = self._ck_path(name) if not os.path.isabs(name) else Path(name)
+        ck = read_checkpoint(fn)
+        if ck.get("format") != FORMAT:
+            raise CheckpointError(f"{fn} is not a course_lib checkpoint (keys: {sorted(ck)[:6]}).")
+        if ck["arch"] != self.arch:
+            raise CheckpointError(f"{fn} was saved from a {ck['arch']} model; this learner is a {self.arch}. "
+                                  f"Create the learner with ConvLearner.pretrained({ck['arch']!r}, data).")
+        if list(ck["classes"]) != list(self.data.classes):
+            a, b = list(ck["classes"]), list(self.data.classes)
+            raise CheckpointError(f"{fn} was trained on {len(a)} classes {a[:5]}...; this data has {len(b)} "
+                                  f"classes {b[:5]}.... Load it with data that has the same classes.")
+        try:
+            self.model.load_state_dict(ck["model"])
+        except RuntimeError as e:
+            raise CheckpointError(f"{fn} does not fit this model ({str(e).splitlines()[0]}).") from e
+        self.freeze_to(ck.get("frozen_to", len(self.groups) - 1))
+        self.opt = None  # momentum from another run does not belong to these weights
+        return self
+
+    # ------------------------------------------------------------------ predictions
+    @torch.inference_mode()
+    def predict_dl(self, dl) -> tuple[np.ndarray, np.ndarray | None]:
+        """(log-probabilities or sigmoid outputs, labels) over a loader, through the whole model."""
+        from .devices import amp_dtype, to_device
+        self.model.eval()
+        dtype = amp_dtype(self.device)
+        outs, ys = [], []
+        for xb, yb in dl:
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                out = self.model(to_device(xb, self.device)).float()
+            outs.append(torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, dim=1))
+            ys.append(yb)
+        preds = torch.cat(outs).cpu().numpy()
+        y = torch.cat(ys).numpy()
+        return preds, y
+
+    def predict(self, is_test: bool = False) -> np.ndarray:
+        """Log-probabilities (N, C) for the validation set (or the test set), with validation transforms."""
+        dl = self.data.test_dl if is_test else self.data.val_dl
+        if dl is None:
+            raise ValueError("This data has no test set: pass test_name=... when building it.")
+        return self.predict_dl(dl)[0]
+
+    def predict_array(self, x) -> np.ndarray:
+        """Log-probabilities for a batch of already-transformed images (N, 3, sz, sz)."""
+        from .devices import to_device
+        self.model.eval()
+        with torch.inference_mode():
+            out = self.model(to_device(torch.as_tensor(x), self.device)).float()
+        return (torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, 1)).cpu().numpy()
+
+    def __repr__(self) -> str:
+        lines = [f"ConvLearner({self.arch}, {self.data.c} classes, sz={self.data.sz}, precompute={self.precompute}, "
+                 f"device={self.device})", "layer groups:"]
+        for k, g in enumerate(self.groups):
+            n = sum(p.numel() for p in g.parameters())
+            state = "frozen" if k < self.frozen_to else "trainable"
+            lines.append(f"  {k}: {g.group_name:<32} {n:>10,} params  {state}")
+        return "\n".join(lines)

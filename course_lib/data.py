@@ -1,0 +1,345 @@
+"""The lesson's data object: `ImageClassifierData.from_paths` / `from_csv`, its data sets and loaders."""
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing as mp
+import os
+import sys
+import warnings
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .images import is_image_file, list_dirs, list_images, open_image
+from .transforms import Tfms
+
+
+class DataLayoutError(ValueError):
+    """The folders or the CSV file do not have the layout the lesson expects."""
+
+
+def get_cv_idxs(n: int, cv_idx: int = 0, val_pct: float = 0.2, seed: int = 42) -> np.ndarray:
+    """Indices of the `cv_idx`-th validation fold: the same every time, numpy's global state untouched."""
+    n_val = int(val_pct * n)
+    # RandomState(seed) draws the same permutation as the original np.random.seed(seed) did
+    idxs = np.random.RandomState(seed).permutation(n)
+    return idxs[cv_idx * n_val:(cv_idx + 1) * n_val]
+
+
+def default_workers() -> int:
+    """Worker processes that work in scripts and notebooks alike: forked on Linux, none elsewhere."""
+    # spawn (macOS, Windows) re-runs a user's unguarded script in every worker, so 0 is the safe default there
+    if not sys.platform.startswith("linux"):
+        return 0
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+class ImageCache:
+    """Decoded images kept in memory at a reduced size, so small-image epochs skip JPEG decoding."""
+
+    def __init__(self, side: int):
+        self.side, self.imgs = side, {}
+
+    def get(self, fn: Path):
+        img = self.imgs.get(fn)
+        if img is None:
+            img = open_image(fn, min_side=self.side)
+            w, h = img.size
+            r = self.side / min(w, h)
+            if r < 1:  # keep a little more than needed: the pipeline does the final, antialiased resize
+                img = img.resize((max(1, round(w * r)), max(1, round(h * r))), reducing_gap=3.0)
+            self.imgs[fn] = img
+        return img
+
+
+class FilesDataset(Dataset):
+    """Images listed by file name (relative to `path`) with labels `y` (None for an unlabelled test set)."""
+
+    def __init__(self, fnames: Sequence[str], y: np.ndarray | None, tfm: Tfms, path: Path,
+                 classes: list[str], cache: ImageCache | None = None):
+        self.fnames, self.y, self.tfm, self.path = np.array(fnames, dtype=object), y, tfm, Path(path)
+        self.classes, self.cache = classes, cache
+
+    def __len__(self) -> int:
+        return len(self.fnames)
+
+    def get_x(self, i: int):
+        """The decoded (or cached) image for item i, before the transforms."""
+        fn = self.path / self.fnames[i]
+        return self.cache.get(fn) if self.cache is not None else fn
+
+    def __getitem__(self, i: int):
+        x = self.tfm(self.get_x(i))
+        y = -1 if self.y is None else self.y[i]  # a placeholder the loaders never expose as a label
+        return x, y
+
+    def with_tfm(self, tfm: Tfms) -> "FilesDataset":
+        """The same files with another pipeline (e.g. validation images with training augmentation)."""
+        return FilesDataset(self.fnames, self.y, tfm, self.path, self.classes, self.cache)
+
+    def __repr__(self) -> str:
+        return f"FilesDataset({len(self)} images from {self.path}, {self.tfm})"
+
+
+class ImageClassifierData:
+    """Train/valid/test data sets and their loaders, at one image size."""
+
+    def __init__(self, path: str | os.PathLike, classes: list[str], trn: tuple, val: tuple,
+                 test: Sequence[str] | None, tfms: tuple[Tfms, Tfms], bs: int = 64,
+                 num_workers: int | None = None, is_multi: bool = False, cache: bool = False):
+        self.path, self.classes, self.bs, self.is_multi = Path(path), list(classes), int(bs), is_multi
+        self.tfms = tfms
+        self.num_workers = default_workers() if num_workers is None else int(num_workers)
+        self._split = (trn, val, test)  # kept to rebuild the object at another size
+        self.cached = cache
+        c = ImageCache(tfms[0].need_side) if cache else None
+        trn_tfm, val_tfm = tfms
+        self.trn_ds = FilesDataset(trn[0], trn[1], trn_tfm, self.path, self.classes, c)
+        self.val_ds = FilesDataset(val[0], val[1], val_tfm, self.path, self.classes, c)
+        self.test_ds = FilesDataset(test, None, val_tfm, self.path, self.classes, c) if test is not None else None
+        self.fix_ds = self.trn_ds.with_tfm(val_tfm)
+        self.aug_ds = self.val_ds.with_tfm(trn_tfm)
+        self.test_aug_ds = self.test_ds.with_tfm(trn_tfm) if self.test_ds is not None else None
+        self._dls: dict[str, DataLoader] = {}
+        if cache:
+            self.fill_cache()
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_paths(cls, path: str | os.PathLike, bs: int = 64, tfms: tuple | None = None,
+                   trn_name: str = "train", val_name: str = "valid", test_name: str | None = None,
+                   num_workers: int | None = None, cache: bool = False) -> "ImageClassifierData":
+        """Images in `path/train/<class>/`, `path/valid/<class>/`, optional flat `path/<test_name>/`."""
+        path = Path(path)
+        trn_dir, val_dir = _need_dir(path, trn_name), _need_dir(path, val_name)
+        classes = [d.name for d in list_dirs(trn_dir)]
+        if not classes:
+            n = len(list_images(trn_dir))
+            hint = (f" It holds {n} images directly: for the Kaggle dogs-vs-cats zip use "
+                    f"course_lib.datasets.split_kaggle_dogscats, or ImageClassifierData.from_csv with a labels file."
+                    if n else "")
+            raise DataLayoutError(f"{trn_dir} has no class folders; expected {trn_dir}/<class>/<image>.{hint}")
+        val_classes = [d.name for d in list_dirs(val_dir)]
+        if set(val_classes) != set(classes):
+            only_t = sorted(set(classes) - set(val_classes))
+            only_v = sorted(set(val_classes) - set(classes))
+            raise DataLayoutError(
+                f"Class folders differ between {trn_dir} and {val_dir}: only in {trn_name}: {only_t}, "
+                f"only in {val_name}: {only_v}. Labels would not line up; make both hold the same class folders.")
+        trn = _folder_items(trn_dir, classes, path)
+        val = _folder_items(val_dir, classes, path, allow_empty=True)
+        test = _test_items(path, test_name)
+        tfms = _check_tfms(tfms)
+        return cls(path, classes, trn, val, test, tfms, bs, num_workers, cache=cache)
+
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike, folder: str, csv_fname: str | os.PathLike, bs: int = 64,
+                 tfms: tuple | None = None, val_idxs: Sequence[int] | None = None, suffix: str = "",
+                 test_name: str | None = None, skip_header: bool = True, num_workers: int | None = None,
+                 cat_separator: str = " ", drop_missing: bool = False, cache: bool = False
+                 ) -> "ImageClassifierData":
+        """Images in `path/folder/<id><suffix>` labelled by a CSV (id, label[s]); space-separated = multi-label."""
+        path = Path(path)
+        csv_fname = Path(csv_fname)
+        if not csv_fname.is_absolute() and not csv_fname.exists():
+            csv_fname = path / csv_fname
+        ids, labels = read_labels_csv(csv_fname, skip_header)
+        img_dir = _need_dir(path, folder)
+        fnames = [f"{folder}/{i}{suffix}" for i in ids]
+        missing = [k for k, f in enumerate(fnames) if not (path / f).is_file()]
+        if missing:
+            first = ", ".join(fnames[k] for k in missing[:5])
+            if not drop_missing:
+                raise DataLayoutError(
+                    f"{len(missing)} of {len(ids)} ids in {csv_fname.name} have no file in {img_dir} "
+                    f"(first: {first}). Check `suffix` (now {suffix!r}) and `folder`, or pass drop_missing=True "
+                    f"to leave those rows out.")
+            warnings.warn(f"Dropped {len(missing)} of {len(ids)} rows of {csv_fname.name} with no image "
+                          f"(first: {first}).", stacklevel=2)
+            keep = np.setdiff1d(np.arange(len(ids)), missing)
+            fnames, labels = [fnames[k] for k in keep], [labels[k] for k in keep]
+        is_multi = any(cat_separator in lab.strip() for lab in labels)
+        split = [lab.split(cat_separator) if is_multi else [lab] for lab in labels]
+        classes = sorted({c for cs in split for c in cs if c})
+        idx = {c: k for k, c in enumerate(classes)}
+        if is_multi:
+            y = np.zeros((len(fnames), len(classes)), dtype=np.float32)
+            for r, cs in enumerate(split):
+                y[r, [idx[c] for c in cs if c]] = 1
+        else:
+            y = np.array([idx[cs[0]] for cs in split], dtype=np.int64)
+        n = len(fnames)
+        val_idxs = get_cv_idxs(n) if val_idxs is None else np.asarray(val_idxs, dtype=np.int64)
+        if len(val_idxs) and (val_idxs.min() < 0 or val_idxs.max() >= n):
+            raise DataLayoutError(f"val_idxs must lie in [0, {n}); got {val_idxs.min()}..{val_idxs.max()}")
+        is_val = np.zeros(n, dtype=bool)
+        is_val[val_idxs] = True
+        fn_arr = np.array(fnames, dtype=object)
+        trn = (list(fn_arr[~is_val]), y[~is_val])
+        val = (list(fn_arr[is_val]), y[is_val])
+        test = _test_items(path, test_name)
+        return cls(path, classes, trn, val, test, _check_tfms(tfms), bs, num_workers, is_multi, cache=cache)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def c(self) -> int:
+        """Number of classes (the width of the model's output)."""
+        return len(self.classes)
+
+    @property
+    def sz(self) -> int:
+        """Image size the loaders produce."""
+        return self.tfms[1].sz
+
+    @property
+    def val_y(self) -> np.ndarray:
+        """Validation labels, in loader order."""
+        return self.val_ds.y
+
+    @property
+    def trn_y(self) -> np.ndarray:
+        """Training labels."""
+        return self.trn_ds.y
+
+    def loader(self, ds: FilesDataset | None, shuffle: bool = False) -> DataLoader | None:
+        """A DataLoader over `ds` with this object's batch size and workers."""
+        if ds is None:
+            return None
+        nw = self.num_workers
+        # a lone last training batch of one image would break BatchNorm, so only that one is dropped
+        drop_last = shuffle and len(ds) % self.bs == 1
+        # fork explicitly: newer Pythons default to forkserver, which re-imports the user's script
+        ctx = mp.get_context("fork") if nw > 0 and sys.platform.startswith("linux") else None
+        return DataLoader(ds, batch_size=self.bs, shuffle=shuffle, num_workers=nw, drop_last=drop_last,
+                          persistent_workers=nw > 0, pin_memory=torch.cuda.is_available(),
+                          multiprocessing_context=ctx)
+
+    def _dl(self, name: str, ds, shuffle: bool = False):
+        if name not in self._dls:
+            self._dls[name] = self.loader(ds, shuffle)
+        return self._dls[name]
+
+    trn_dl = property(lambda self: self._dl("trn", self.trn_ds, shuffle=True), doc="Training loader (shuffled, augmented).")
+    val_dl = property(lambda self: self._dl("val", self.val_ds), doc="Validation loader.")
+    fix_dl = property(lambda self: self._dl("fix", self.fix_ds), doc="Training images, validation transforms, in order.")
+    aug_dl = property(lambda self: self._dl("aug", self.aug_ds), doc="Validation images with training augmentation.")
+    test_dl = property(lambda self: self._dl("test", self.test_ds), doc="Test loader (None without a test set).")
+    test_aug_dl = property(lambda self: self._dl("test_aug", self.test_aug_ds), doc="Test images, augmented.")
+
+    # ------------------------------------------------------------------ resizing
+    def resize_to(self, sz: int, bs: int | None = None) -> "ImageClassifierData":
+        """The same split at another image size (progressive resizing: `learn.set_data(data.resize_to(128))`)."""
+        tfms = (self.tfms[0].with_size(sz), self.tfms[1].with_size(sz))
+        trn, val, test = self._split
+        return type(self)(self.path, self.classes, trn, val, test, tfms, bs or self.bs, self.num_workers,
+                          self.is_multi, cache=self.cached)
+
+    def fill_cache(self) -> None:
+        """Decode every image once into memory at the reduced size the transforms need."""
+        from tqdm.auto import tqdm
+        dss = [d for d in (self.trn_ds, self.val_ds, self.test_ds) if d is not None]
+        total = sum(len(d) for d in dss)
+        with tqdm(total=total, desc=f"caching images at {self.trn_ds.cache.side}px", leave=False) as pbar:
+            for ds in dss:
+                for i in range(len(ds)):
+                    ds.get_x(i)
+                    pbar.update()
+
+    def describe(self) -> str:
+        """A short human description: sizes, classes, batch size."""
+        n_test = len(self.test_ds) if self.test_ds is not None else 0
+        kind = "multi-label" if self.is_multi else "single-label"
+        cls = ", ".join(self.classes[:8]) + (", ..." if self.c > 8 else "")
+        return (f"{kind}, {self.c} classes ({cls}); train {len(self.trn_ds)}, valid {len(self.val_ds)}, "
+                f"test {n_test}; sz={self.sz}, bs={self.bs}, num_workers={self.num_workers}")
+
+    def __repr__(self) -> str:
+        return f"ImageClassifierData({self.path}: {self.describe()})"
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_tfms(tfms) -> tuple[Tfms, Tfms]:
+    if tfms is None or len(tfms) != 2 or not all(isinstance(t, Tfms) for t in tfms):
+        raise TypeError("tfms must be the (train, valid) pair from tfms_from_model(arch, sz, ...)")
+    return tuple(tfms)
+
+
+def _need_dir(path: Path, name: str) -> Path:
+    if not path.is_dir():
+        raise FileNotFoundError(f"Data folder {path} does not exist (cwd: {Path.cwd()}).")
+    d = path / name
+    if not d.is_dir():
+        found = [p.name for p in list_dirs(path)]
+        raise DataLayoutError(f"Expected a folder {d}; {path} holds the folders {found}.")
+    return d
+
+
+def _folder_items(d: Path, classes: list[str], root: Path, allow_empty: bool = False):
+    fnames, y, empty = [], [], []
+    for k, c in enumerate(classes):
+        cd = d / c
+        sub = list_dirs(cd)
+        if sub:
+            raise DataLayoutError(
+                f"{cd} holds sub-folders ({', '.join(s.name for s in sub[:3])}); expected images directly in "
+                f"each class folder. Move the images up one level.")
+        files = list_images(cd)
+        if not files:
+            empty.append(str(cd))
+        fnames += [str(PurePosixPath(f.relative_to(root).as_posix())) for f in files]
+        y += [k] * len(files)
+    if empty and not allow_empty:
+        raise DataLayoutError(f"Empty class folder(s): {', '.join(empty)}. Each class needs at least one image.")
+    return fnames, np.array(y, dtype=np.int64)
+
+
+def _test_items(path: Path, test_name: str | None) -> list[str] | None:
+    if test_name is None:
+        return None
+    d = _need_dir(path, test_name)
+    files = list_images(d)
+    if not files:
+        raise DataLayoutError(f"The test folder {d} holds no images (expected a flat folder of images).")
+    return [f.relative_to(path).as_posix() for f in files]
+
+
+def read_labels_csv(fn: Path, skip_header: bool = True) -> tuple[list[str], list[str]]:
+    """(ids, labels) from the first two columns of a labels CSV; BOM and non-UTF-8 handled, ids checked."""
+    if not fn.is_file():
+        raise FileNotFoundError(f"Labels file {fn} does not exist.")
+    raw = fn.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # every byte decodes; ids with accents then show as written in Latin-1
+        warnings.warn(f"{fn.name} is not UTF-8; read it as Latin-1.", stacklevel=3)
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(s.strip() for s in r)]
+    if skip_header and rows:
+        rows = rows[1:]
+    bad = [k for k, r in enumerate(rows) if len(r) < 2]
+    if bad:
+        raise DataLayoutError(f"{fn.name}: {len(bad)} row(s) have fewer than 2 columns (first at data row {bad[0]}); "
+                              f"expected id,label.")
+    ids = [r[0].strip() for r in rows]
+    labels = [r[1].strip() for r in rows]
+    escaping = [i for i in ids if i.startswith(("/", "\\")) or ".." in PurePosixPath(i.replace("\\", "/")).parts
+                or ":" in i]
+    if escaping:
+        raise DataLayoutError(f"{fn.name}: {len(escaping)} id(s) would leave the image folder "
+                              f"(first: {escaping[:3]}); ids must be plain file names.")
+    seen, dups = set(), []
+    for i in ids:
+        if i in seen:
+            dups.append(i)
+        seen.add(i)
+    if dups:
+        raise DataLayoutError(f"{fn.name}: {len(dups)} duplicate id(s) (first: {sorted(set(dups))[:5]}); "
+                              f"each image must appear once.")
+    empty = [i for i, lab in zip(ids, labels) if not lab]
+    if empty:
+        raise DataLayoutError(f"{fn.name}: {len(empty)} row(s) have an empty label (first id: {empty[0]}).")
+    return ids, labels

@@ -1,0 +1,49 @@
+"""Where tensors go: CUDA (mixed precision, channels-last), Apple MPS, or the CPU; and a seed helper."""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def default_device() -> torch.device:
+    """CUDA when present, then Apple MPS, else CPU; COURSE_LIB_DEVICE overrides (e.g. 'cpu')."""
+    env = os.environ.get("COURSE_LIB_DEVICE")
+    if env:
+        return torch.device(env)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def to_device(x, device: torch.device):
+    """Move a tensor (or a list/tuple of them) to `device`; NHWC for 4-d images on CUDA."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_device(o, device) for o in x)
+    if not isinstance(x, torch.Tensor):
+        return x
+    non_blocking = device.type == "cuda"
+    if device.type == "cuda" and x.dim() == 4:
+        return x.to(device, non_blocking=non_blocking, memory_format=torch.channels_last)
+    return x.to(device, non_blocking=non_blocking)
+
+
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """bf16 where the GPU supports it, fp16 on older GPUs, None (full precision) elsewhere."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def set_seed(seed: int = 42, deterministic: bool = False) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA); `deterministic` also asks for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False

@@ -1,0 +1,123 @@
+"""Reading images robustly: one `open_image` for every odd file a classroom produces."""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMG_EXTS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"})
+SKIP_NAMES = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
+
+
+class BadImageError(OSError):
+    """An image file that cannot be decoded; the message names the file and how to find all such files."""
+
+    def __init__(self, fn: str | os.PathLike, reason: str):
+        self.fn, self.reason = Path(fn), reason
+        folder = self.fn.parent.parent if self.fn.parent.parent != Path("") else self.fn.parent
+        super().__init__(
+            f"Cannot read image {self.fn}: {reason}. "
+            f"To list every unreadable image (and optionally move them aside) run "
+            f"course_lib.verify_images('{folder}', quarantine='{folder}_bad')."
+        )
+
+
+def is_image_file(p: Path) -> bool:
+    """True for a visible file with an image extension (hidden files and notebook checkpoints skipped)."""
+    return p.suffix.lower() in IMG_EXTS and not p.name.startswith(".") and p.is_file()
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files directly inside `folder`, sorted by name; hidden and non-image files are skipped."""
+    return sorted(p for p in Path(folder).iterdir() if is_image_file(p))
+
+
+def list_dirs(folder: str | os.PathLike) -> list[Path]:
+    """Visible sub-folders of `folder`, sorted by name (hidden ones and `.ipynb_checkpoints` skipped)."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and p.name not in SKIP_NAMES)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB; transparency is composited on white so it does not turn black."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(img, dtype=np.float32)
+        # 16-bit and float images use their own range; stretch it to 8 bits instead of clipping to white
+        hi = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
+        if img.mode == "F":
+            lo, hi = float(a.min()), float(a.max())
+            a = (a - lo) / max(hi - lo, 1e-12) * 255.0
+        else:
+            a = a * (255.0 / hi)
+        img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa"):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(bg, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def open_image(fn: str | os.PathLike, min_side: int | None = None) -> Image.Image:
+    """Open any image as upright 8-bit RGB; with `min_side`, JPEGs decode at reduced size (draft mode)."""
+    fn = Path(fn)
+    try:
+        with Image.open(fn) as img:
+            if min_side and img.format == "JPEG":
+                # draft keeps both sides >= the request, so the shorter side stays >= min_side
+                img.draft("RGB", (min_side, min_side))
+            img.load()  # decode now: a truncated file must fail here, not mid-transform
+            img = ImageOps.exif_transpose(img) or img
+            return _to_rgb(img)
+    except FileNotFoundError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise BadImageError(fn, f"{type(e).__name__}: {e}") from e
+
+
+def image_size(fn: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) as displayed (EXIF rotation applied), read from the header only."""
+    with Image.open(fn) as img:
+        w, h = img.size
+        orient = img.getexif().get(0x0112, 1)
+    return (h, w) if orient in (5, 6, 7, 8) else (w, h)
+
+
+def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None = None,
+                  min_side: int | None = 64) -> list[tuple[Path, str]]:
+    """Find every unreadable image under `path`; with `quarantine`, move them there (never delete)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"verify_images: {path} does not exist")
+    bad: list[tuple[Path, str]] = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_NAMES)
+        for name in sorted(files):
+            fn = Path(root) / name
+            if not is_image_file(fn):
+                continue
+            if quarantine is not None and Path(quarantine).resolve() in fn.resolve().parents:
+                continue
+            try:
+                open_image(fn, min_side=min_side)
+            except BadImageError as e:
+                bad.append((fn, e.reason))
+    if quarantine is not None:
+        q = Path(quarantine)
+        for fn, _ in bad:
+            dest = q / fn.relative_to(path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(fn), str(dest))
+    return bad
+
+
+def draft_side(sz: int, max_zoom: float | None = None) -> int:
+    """Shorter side an image needs before augmentation, so decoding can stop there."""
+    return int(math.ceil(sz * max(1.0, max_zoom or 1.0)))

@@ -1,0 +1,104 @@
+"""precompute=True: body activations computed once, cached in memory and on disk, never reused when stale."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from .checkpoint import atomic_save
+from .devices import amp_dtype, to_device
+
+
+def files_fingerprint(ds) -> str:
+    """Hash of the data set's file names, sizes and modification times: any change gives a new key."""
+    h = hashlib.sha1()
+    for f in ds.fnames:
+        st = os.stat(ds.path / f)
+        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def weights_fingerprint(module: torch.nn.Module) -> str:
+    """Hash of a module's weights and BatchNorm statistics, so fine-tuned weights never reuse old activations."""
+    h = hashlib.sha1()
+    for k, v in module.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def cache_key(arch: str, data, body: torch.nn.Module) -> str:
+    """Key of an activation cache: arch, size, transforms, files (names, sizes, mtimes) and body weights."""
+    h = hashlib.sha1()
+    h.update(f"{arch}|{data.sz}|{data.tfms[1]!r}".encode())
+    for ds in (data.trn_ds, data.val_ds, data.test_ds):
+        h.update((files_fingerprint(ds) if ds is not None else "-").encode())
+    h.update(weights_fingerprint(body).encode())
+    return h.hexdigest()[:16]
+
+
+@torch.inference_mode()
+def compute_features(features, dl: DataLoader, device: torch.device, desc: str = "precompute") -> torch.Tensor:
+    """Run `features` over a loader (no shuffling, validation transforms) and stack the outputs on the CPU."""
+    from tqdm.auto import tqdm
+    outs = []
+    dtype = amp_dtype(device)
+    for xb, _ in tqdm(dl, desc=desc, leave=False, unit="batch"):
+        xb = to_device(xb, device)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            outs.append(features(xb).float().cpu())
+    return torch.cat(outs) if outs else torch.empty(0)
+
+
+class ActivationCache:
+    """Activations for train (validation transforms), valid and test, looked up by `cache_key`."""
+
+    def __init__(self):
+        self.mem: dict[str, dict] = {}
+
+    def path_for(self, data, arch: str, key: str) -> Path:
+        return data.path / "tmp" / f"act_{arch}_{data.sz}_{key}.pt"
+
+    def get(self, learn) -> dict:
+        """The activations for the learner's current data and body, computed only when no valid copy exists."""
+        data, model = learn.data, learn.model
+        key = cache_key(learn.arch, data, model.body)
+        if key in self.mem:
+            return self.mem[key]
+        fn = self.path_for(data, learn.arch, key)
+        acts = None
+        if fn.is_file():
+            try:
+                acts = torch.load(fn, map_location="cpu", weights_only=True)
+            except Exception:
+                acts = None  # unreadable cache: simply compute again
+        if acts is None:
+            print(f"precompute: computing activations of the frozen body for {len(data.trn_ds)} training, "
+                  f"{len(data.val_ds)} validation images (once; cached in {fn.parent}).")
+            was_training = model.training
+            model.eval()
+            try:
+                acts = {"trn": compute_features(model.features, data.fix_dl, learn.device, "precompute train"),
+                        "val": compute_features(model.features, data.val_dl, learn.device, "precompute valid")}
+                if data.test_dl is not None:
+                    acts["test"] = compute_features(model.features, data.test_dl, learn.device, "precompute test")
+            finally:
+                model.train(was_training)
+            try:
+                atomic_save(acts, fn)
+            except Exception as e:  # a read-only data folder must not stop training: keep it in memory
+                print(f"precompute: could not write the cache ({e}); keeping it in memory only.")
+        self.mem = {key: acts}  # one data set at a time: old sizes are not kept in RAM
+        return acts
+
+
+def act_loaders(acts: dict, data) -> tuple[DataLoader, DataLoader]:
+    """(train, valid) loaders over cached activations with the data's labels and batch size."""
+    trn = TensorDataset(acts["trn"], torch.as_tensor(data.trn_ds.y))
+    val = TensorDataset(acts["val"], torch.as_tensor(data.val_ds.y))
+    drop_last = len(trn) % data.bs == 1
+    return (DataLoader(trn, batch_size=data.bs, shuffle=True, drop_last=drop_last),
+            DataLoader(val, batch_size=data.bs))

@@ -1,0 +1,251 @@
+"""Pretrain resnet_mini on generated source images and write the weights the package ships.
+
+    python -m course_lib.pretrain [--classes 100] [--per-class 300] [--sz 64] [--epochs 12] [--bs 128]
+        [--lr 0.4] [--mix ifs] [--seed 0] [--out course_lib/weights/resnet_mini.pt]
+        [--ckpt data/pretrain/ckpt.pt] [--device auto]
+
+Resumable: after every epoch the model, optimiser, epoch and RNG states are written to
+`--ckpt` (atomically), and a rerun of the same command continues from there. Data order and
+augmentation of epoch `e` come from a generator seeded with (seed, e), so an interrupted and
+resumed run reaches the same weights as an uninterrupted one.
+
+Next to `--out` it writes a `.md` record: the command, seed, time taken, machine, and
+accuracy on a held-out split of the source task.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from course_lib.backbones import IMAGENET_MEAN, IMAGENET_STD, resnet_mini
+from course_lib.fractals import MIXES, render_split
+
+__all__ = ["lr_at", "augment", "pretrain", "main"]
+
+
+def lr_at(t: int, total: int, lr_max: float, pct: float = 0.2) -> float:
+    """One-cycle learning rate at step t: linear warm-up for pct of total, then cosine to ~0."""
+    warm = max(1, int(total * pct))
+    if t < warm:  # 1. warm-up from lr_max/25
+        return lr_max * (0.04 + 0.96 * t / warm)
+    prog = (t - warm) / max(1, total - warm)  # 2. cosine decay over the rest
+    return lr_max * 0.5 * (1 + math.cos(math.pi * min(prog, 1.0)))
+
+
+def augment(xb: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Random scale/shift/flip crop and colour jitter for a float batch in [0,1], all per sample."""
+    n = len(xb)
+    r = lambda *s: torch.rand(*s, generator=g, device="cpu").to(xb.device)  # noqa: E731
+    s = 0.7 + 0.3 * r(n)  # zoom in to 70-100% of the image
+    flip = torch.where(r(n) < 0.5, -1.0, 1.0)
+    theta = torch.zeros(n, 2, 3, device=xb.device)
+    theta[:, 0, 0], theta[:, 1, 1] = s * flip, s
+    theta[:, :, 2] = (r(n, 2) * 2 - 1) * (1 - s[:, None])  # shift within the margin the zoom leaves
+    grid = F.affine_grid(theta, list(xb.shape), align_corners=False)
+    xb = F.grid_sample(xb, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    # brightness, contrast and saturation, so colour alone never identifies a class
+    gray = xb.mean(1, keepdim=True)
+    xb = gray + (xb - gray) * (0.4 + 1.2 * r(n, 1, 1, 1))
+    mu = xb.mean((1, 2, 3), keepdim=True)
+    xb = mu + (xb - mu) * (0.6 + 0.8 * r(n, 1, 1, 1))
+    xb = xb * (0.7 + 0.6 * r(n, 1, 1, 1))
+    return xb.clamp(0, 1)
+
+
+def _norm(xb: torch.Tensor) -> torch.Tensor:
+    """uint8 -> float normalised with ImageNet stats (what the lesson's transforms produce)."""
+    m = torch.tensor(IMAGENET_MEAN, device=xb.device).view(1, 3, 1, 1)
+    s = torch.tensor(IMAGENET_STD, device=xb.device).view(1, 3, 1, 1)
+    return (xb - m) / s
+
+
+def _device(name: str) -> torch.device:
+    """Resolve --device: 'auto' picks CUDA when present."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _save_atomic(obj: dict, path: Path) -> None:
+    """torch.save to a temp file, then rename, so a crash never leaves half a checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _source(a: argparse.Namespace, split: int, per_class: int, cache_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """Render (or load from the cache next to the checkpoint) one split of the source task."""
+    f = cache_dir / f"source-{a.mix}-c{a.classes}-n{per_class}-s{a.sz}-seed{a.seed}-split{split}.pt"
+    if f.is_file():
+        d = torch.load(f, weights_only=True)
+        return d["x"], d["y"]
+    t = time.perf_counter()
+    x, y = render_split(a.classes, per_class, a.sz, a.seed, split, a.mix)
+    print(f"rendered {len(x)} source images ({a.mix}, split {split}) in {time.perf_counter() - t:.0f}s", flush=True)
+    _save_atomic({"x": x, "y": y}, f)
+    return x, y
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device, bs: int = 256) -> float:
+    """Top-1 accuracy of `model` on uint8 images x with labels y."""
+    model.eval()
+    hits = 0
+    for i in range(0, len(x), bs):
+        xb = _norm(x[i:i + bs].to(dev).float() / 255)
+        with torch.autocast(dev.type, torch.bfloat16, enabled=dev.type == "cuda"):
+            hits += (model(xb).argmax(1).cpu() == y[i:i + bs]).sum().item()
+    return hits / len(y)
+
+
+def pretrain(a: argparse.Namespace) -> dict:
+    """Run (or resume) pretraining as configured by the parsed arguments; returns a summary."""
+    torch.manual_seed(a.seed)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    dev = _device(a.device)
+    ckpt = Path(a.ckpt)
+    x, y = _source(a, 0, a.per_class, ckpt.parent)
+    xv, yv = _source(a, 1, a.val_per_class, ckpt.parent)
+    model = resnet_mini(num_classes=a.classes).to(dev)
+    if dev.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    # no weight decay on BN and biases: decaying them only fights the normalisation
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": a.wd}, {"params": rest, "weight_decay": 0.0}],
+                          lr=a.lr, momentum=0.9, nesterov=True)
+    steps_per_epoch = len(x) // a.bs  # drop the last partial batch: BN dislikes tiny batches
+    total = steps_per_epoch * a.epochs
+    start, elapsed = 0, 0.0
+    if ckpt.is_file():
+        st = torch.load(ckpt, map_location="cpu", weights_only=True)
+        if st["config"] != _config(a):
+            raise ValueError(f"checkpoint {ckpt} was made with {st['config']}, but this run asks for "
+                             f"{_config(a)}; delete it or pass another --ckpt")
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        torch.set_rng_state(st["torch_rng"])
+        start, elapsed = st["epoch"], st["elapsed"]
+        print(f"resumed from {ckpt} at epoch {start}/{a.epochs}", flush=True)
+    stop = min(a.epochs, start + a.stop_after) if a.stop_after else a.epochs
+    for epoch in range(start, stop):
+        t0 = time.perf_counter()
+        model.train()
+        g = torch.Generator().manual_seed(a.seed * 100_003 + epoch)  # order + augmentation of this epoch
+        perm = torch.randperm(len(x), generator=g)
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{a.epochs}", leave=False,
+                   disable=a.quiet, mininterval=2)
+        tot_loss = 0.0
+        for i in bar:
+            t = epoch * steps_per_epoch + i
+            for grp in opt.param_groups:
+                grp["lr"] = lr_at(t, total, a.lr)
+            idx = perm[i * a.bs:(i + 1) * a.bs]
+            xb = augment(x[idx].to(dev).float() / 255, g)
+            xb, yb = _norm(xb), y[idx].to(dev)
+            if dev.type == "cuda":
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(dev.type, torch.bfloat16, enabled=dev.type == "cuda"):
+                loss = F.cross_entropy(model(xb), yb, label_smoothing=0.1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot_loss += loss.item()
+            if i % 20 == 0:
+                bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr_at(t, total, a.lr):.3f}")
+        elapsed += time.perf_counter() - t0
+        acc = evaluate(model, xv, yv, dev)
+        print(f"epoch {epoch + 1}/{a.epochs}: train loss {tot_loss / steps_per_epoch:.3f}, held-out acc {acc:.3f}, "
+              f"{elapsed / 60:.1f} min", flush=True)
+        _save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
+                      "elapsed": elapsed, "torch_rng": torch.get_rng_state(), "config": _config(a)}, ckpt)
+    done = stop >= a.epochs
+    acc = evaluate(model, xv, yv, dev)
+    summary = {"epochs_done": stop, "acc": acc, "elapsed_s": elapsed, "n_train": len(x), "n_val": len(xv)}
+    if done and a.out:
+        write_weights(model, a, summary)
+    return summary
+
+
+def _config(a: argparse.Namespace) -> dict:
+    """Arguments that must match for a checkpoint to be resumed."""
+    keys = ("classes", "per_class", "val_per_class", "sz", "epochs", "bs", "lr", "wd", "mix", "seed")
+    return {k: getattr(a, k) for k in keys}
+
+
+def write_weights(model: torch.nn.Module, a: argparse.Namespace, summary: dict) -> None:
+    """Save fp16 weights to a.out and a markdown record of how they were made next to them."""
+    out = Path(a.out)
+    sd = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+          for k, v in model.state_dict().items()}
+    _save_atomic({"state_dict": sd, "config": _config(a)}, out)
+    cmd = "python -m course_lib.pretrain " + " ".join(shlex.quote(s) for s in a.argv)
+    cpu = platform.processor() or platform.machine()
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() and a.device != "cpu" else "none"
+    md = f"""# resnet_mini pretrained weights
+
+Weights for `course_lib.backbones.resnet_mini(pretrained=True)`, learnt on generated images only
+({a.mix}: {"IFS fractals" if a.mix == "ifs" else "IFS fractals on mixed backgrounds plus texture classes"};
+see `course_lib/fractals.py`). No photos and no network were used.
+
+| | |
+|---|---|
+| command | `{cmd.strip()}` |
+| seed | {a.seed} |
+| source task | {a.classes} classes, {summary['n_train']} training images, {a.sz} px |
+| held-out accuracy (source task) | {summary['acc']:.3f} on {summary['n_val']} images |
+| training time | {summary['elapsed_s'] / 60:.1f} min over {a.epochs} epochs |
+| machine | {platform.platform()}, {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, GPU: {gpu} |
+| torch | {torch.__version__} |
+| file | fp16 state dict, {out.stat().st_size / 1e6:.2f} MB |
+
+Input normalisation: ImageNet mean/std (`course_lib.backbones.IMAGENET_MEAN`, `IMAGENET_STD`).
+"""
+    out.with_suffix(".md").write_text(md)
+    print(f"wrote {out} and {out.with_suffix('.md')}", flush=True)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse command-line arguments (kept on the namespace as `argv` for the record)."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--classes", type=int, default=100)
+    p.add_argument("--per-class", type=int, default=300)
+    p.add_argument("--val-per-class", type=int, default=10)
+    p.add_argument("--sz", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--bs", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.4)
+    p.add_argument("--wd", type=float, default=5e-4)
+    p.add_argument("--mix", choices=MIXES, default="ifs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="course_lib/weights/resnet_mini.pt")
+    p.add_argument("--ckpt", default="data/pretrain/ckpt.pt")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads (0: torch's default)")
+    p.add_argument("--stop-after", type=int, default=0, help="stop after this many epochs (0: run to the end)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    argv = sys.argv[1:] if argv is None else argv
+    a = p.parse_args(argv)
+    a.argv = list(argv)
+    return a
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command-line entry point."""
+    return pretrain(parse(argv))
+
+
+if __name__ == "__main__":
+    main()

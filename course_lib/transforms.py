@@ -1,0 +1,212 @@
+"""Transforms as the lesson names them: `tfms_from_model`, `transforms_side_on`, ... on PIL + torch.
+
+A pipeline decodes (reduced-size JPEG decode when the target is small), scales the shorter side,
+applies the augmentations on a small float tensor, crops to `sz` and normalises. Randomness comes
+from Python's `random`, which PyTorch seeds separately in every DataLoader worker.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+from enum import Enum
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .images import draft_side, open_image
+
+imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+
+
+class CropType(str, Enum):
+    """How the final `sz` square is cut: random (training), centre (validation), or squish the whole image."""
+    RANDOM = "random"
+    CENTER = "center"
+    NO = "no"
+
+
+# ---------------------------------------------------------------- augmentations (CHW float in [0,1])
+class RandomRotate:
+    """Rotate by U(-deg, deg) with probability p, filling the corners by reflection (not black)."""
+
+    def __init__(self, deg: float = 10, p: float = 0.75):
+        self.deg, self.p = deg, p
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if random.random() >= self.p:
+            return x
+        return rotate(x, random.uniform(-self.deg, self.deg))
+
+    def __repr__(self) -> str:
+        return f"RandomRotate({self.deg}, p={self.p})"
+
+
+class RandomLighting:
+    """Random brightness shift U(-b, b) and contrast change U(-c, c) (as a factor around the mean)."""
+
+    def __init__(self, b: float = 0.05, c: float = 0.05):
+        self.b, self.c = b, c
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        b = random.uniform(-self.b, self.b)
+        c = random.uniform(-self.c, self.c)
+        c = 1 / (1 - c) if c < 0 else 1 + c  # symmetric: -c shrinks contrast as much as +c grows it
+        return lighting(x, b, c)
+
+    def __repr__(self) -> str:
+        return f"RandomLighting({self.b}, {self.c})"
+
+
+class RandomFlip:
+    """Mirror left-right with probability p (photos taken from the side)."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flip(-1) if random.random() < self.p else x
+
+    def __repr__(self) -> str:
+        return f"RandomFlip(p={self.p})"
+
+
+class RandomDihedral:
+    """One of the 8 rotations/reflections of the square, uniformly (satellite and microscope images)."""
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        k = random.randrange(8)
+        x = torch.rot90(x, k % 4, dims=(-2, -1))
+        return x.flip(-1) if k >= 4 else x
+
+    def __repr__(self) -> str:
+        return "RandomDihedral()"
+
+
+transforms_basic = [RandomRotate(10), RandomLighting(0.05, 0.05)]
+transforms_side_on = transforms_basic + [RandomFlip()]
+transforms_top_down = transforms_basic + [RandomDihedral()]
+
+
+def rotate(x: torch.Tensor, deg: float) -> torch.Tensor:
+    """Rotate a CHW float tensor about its centre, reflecting at the borders."""
+    h, w = x.shape[-2:]
+    t = math.radians(deg)
+    c, s = math.cos(t), math.sin(t)
+    # affine_grid uses coordinates normalised to [-1, 1] per axis, so the aspect ratio enters here
+    theta = torch.tensor([[c, -s * h / w, 0.0], [s * w / h, c, 0.0]], dtype=x.dtype)[None]
+    grid = F.affine_grid(theta, [1, x.shape[0], h, w], align_corners=False)
+    return F.grid_sample(x[None], grid, mode="bilinear", padding_mode="reflection", align_corners=False)[0]
+
+
+def lighting(x: torch.Tensor, b: float, c: float) -> torch.Tensor:
+    """Scale contrast by `c` around the image mean and add brightness `b`, clipped to [0, 1]."""
+    if b == 0 and c == 1:
+        return x
+    mu = x.mean()
+    return ((x - mu) * c + mu + b).clamp_(0, 1)
+
+
+# ---------------------------------------------------------------- the pipeline
+def _pil_to_float(img: Image.Image) -> torch.Tensor:
+    """HWC uint8 PIL image -> CHW float tensor in [0, 1]."""
+    return torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).float().div_(255)
+
+
+class Tfms:
+    """A full image pipeline for one size: decode, scale, augment, crop, normalise."""
+
+    def __init__(self, sz: int, aug_tfms: Sequence[Callable] | None = None, max_zoom: float | None = None,
+                 pad: int = 0, crop_type: CropType | str = CropType.CENTER, stats=imagenet_stats,
+                 train: bool = False):
+        self.sz, self.aug_tfms = int(sz), list(aug_tfms or [])
+        self.max_zoom, self.pad, self.crop_type = max_zoom, int(pad), CropType(crop_type)
+        self.stats, self.train = stats, train
+        self.mean = torch.tensor(stats[0], dtype=torch.float32).view(3, 1, 1)
+        self.std = torch.tensor(stats[1], dtype=torch.float32).view(3, 1, 1)
+
+    @property
+    def need_side(self) -> int:
+        """Shorter side needed from the decoder (the largest random zoom included)."""
+        return draft_side(self.sz, self.max_zoom if self.train else None)
+
+    def with_size(self, sz: int) -> "Tfms":
+        """The same pipeline at another size (progressive resizing)."""
+        return Tfms(sz, self.aug_tfms, self.max_zoom, self.pad, self.crop_type, self.stats, self.train)
+
+    def scale(self, img: Image.Image) -> Image.Image:
+        """Resize so the shorter side is `sz` (times a random zoom when training), or squish to a square."""
+        zoom = 1.0
+        if self.train and self.max_zoom and self.max_zoom > 1 and random.random() < 0.75:
+            zoom = random.uniform(1.0, self.max_zoom)
+        target = self.sz * zoom
+        w, h = img.size
+        if self.crop_type is CropType.NO:
+            size = (max(self.sz, round(target)),) * 2
+        else:
+            r = target / min(w, h)
+            size = (max(self.sz, round(w * r)), max(self.sz, round(h * r)))
+        if size == (w, h):
+            return img
+        return img.resize(size, Image.BILINEAR, reducing_gap=3.0)
+
+    def crop(self, x: torch.Tensor) -> torch.Tensor:
+        """Cut an `sz` square: random when training with RANDOM, else centred."""
+        h, w = x.shape[-2:]
+        s = self.sz
+        if self.train and self.crop_type is CropType.RANDOM:
+            top, left = random.randint(0, h - s), random.randint(0, w - s)
+        else:
+            top, left = (h - s) // 2, (w - s) // 2
+        return x[..., top:top + s, left:left + s]
+
+    def __call__(self, img: Image.Image | str | os.PathLike) -> torch.Tensor:
+        if not isinstance(img, Image.Image):
+            img = open_image(img, min_side=self.need_side)
+        x = _pil_to_float(self.scale(img))
+        if self.pad:
+            x = F.pad(x[None], (self.pad,) * 4, mode="reflect")[0]
+        if self.train:
+            for tfm in self.aug_tfms:
+                x = tfm(x)
+        x = self.crop(x)
+        return x.sub_(self.mean).div_(self.std)
+
+    def denorm(self, x: torch.Tensor) -> np.ndarray:
+        """Undo normalisation for display: (C,H,W) or (N,C,H,W) tensor -> HWC / NHWC array in [0, 1]."""
+        return denorm(x, self.stats)
+
+    def __repr__(self) -> str:
+        kind = "train" if self.train else "valid"
+        augs = ", ".join(map(repr, self.aug_tfms)) if self.train else "none"
+        return (f"Tfms({kind}, sz={self.sz}, crop={self.crop_type.value}, max_zoom={self.max_zoom}, "
+                f"pad={self.pad}, aug=[{augs}])")
+
+
+def denorm(x: torch.Tensor, stats=imagenet_stats) -> np.ndarray:
+    """Normalised CHW (or NCHW) tensor -> HWC (or NHWC) numpy array in [0, 1] for plotting."""
+    x = x.detach().float().cpu()
+    mean = torch.tensor(stats[0]).view(-1, 1, 1)
+    std = torch.tensor(stats[1]).view(-1, 1, 1)
+    x = (x * std + mean).clamp(0, 1)
+    return x.movedim(-3, -1).numpy()
+
+
+def tfms_from_stats(stats, sz: int, aug_tfms: Sequence[Callable] | None = None, max_zoom: float | None = None,
+                    pad: int = 0, crop_type: CropType | str = CropType.RANDOM) -> tuple[Tfms, Tfms]:
+    """(train, valid) pipelines for images normalised with `stats`; validation never augments."""
+    crop_type = CropType(crop_type)
+    trn = Tfms(sz, aug_tfms, max_zoom, pad, crop_type, stats, train=True)
+    val_crop = CropType.NO if crop_type is CropType.NO else CropType.CENTER
+    val = Tfms(sz, None, None, 0, val_crop, stats, train=False)
+    return trn, val
+
+
+def tfms_from_model(arch, sz: int, aug_tfms: Sequence[Callable] | None = None, max_zoom: float | None = None,
+                    pad: int = 0, crop_type: CropType | str = CropType.RANDOM) -> tuple[Tfms, Tfms]:
+    """(train, valid) pipelines with the statistics the architecture was pretrained with (ImageNet's)."""
+    stats = getattr(arch, "stats", None) or imagenet_stats
+    return tfms_from_stats(stats, sz, aug_tfms, max_zoom, pad, crop_type)
