@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from pathlib import Path
 
 import torch
@@ -51,7 +50,7 @@ def read_checkpoint(fn: str | os.PathLike) -> dict:
     except pickle.UnpicklingError as e:
         raise CheckpointError(f"{fn} holds objects other than tensors and plain values, so it was not loaded "
                               f"(loading it could run code). Only load files you trust, with torch.load yourself.") from e
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
+    except Exception as e:  # torch raises many types for damaged files (RuntimeError, EOFError, KeyError, ...)
         raise CheckpointError(f"{fn} is truncated or not a PyTorch file ({type(e).__name__}: {e}).") from e
     if not isinstance(ck, dict):
         raise CheckpointError(f"{fn} is not a course_lib checkpoint (found a {type(ck).__name__}).")

@@ -150,6 +150,11 @@ class ConvLearner(Learner):
             out = self.model(to_device(torch.as_tensor(x), self.device)).float()
         return (torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, 1)).cpu().numpy()
 
+    def TTA(self, n_aug: int = 4, is_test: bool = False, **kw):
+        """Test-time augmentation: (log_preds (1+n_aug, N, C), y) as in the lesson; see course_lib.tta."""
+        from .tta import tta
+        return tta(self, n_aug=n_aug, is_test=is_test, **kw)
+
     def __repr__(self) -> str:
         lines = [f"ConvLearner({self.arch}, {self.data.c} classes, sz={self.data.sz}, precompute={self.precompute}, "
                  f"device={self.device})", "layer groups:"]

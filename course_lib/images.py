@@ -114,6 +114,10 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
         for fn, _ in bad:
             dest = q / fn.relative_to(path)
             dest.parent.mkdir(parents=True, exist_ok=True)
+            k = 1
+            while dest.exists():  # an earlier run quarantined a file of that name: keep both
+                dest = dest.with_name(f"{fn.stem}.{k}{fn.suffix}")
+                k += 1
             shutil.move(str(fn), str(dest))
     return bad
 

@@ -1,0 +1,379 @@
+"""The Learner and ConvLearner: fit and schedules, freezing, lr_find, precompute, save/load, interruptions."""
+import copy
+import os
+import pickle
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import Callback, ConvLearner, ImageClassifierData, tfms_from_model
+from course_lib.checkpoint import CheckpointError
+from course_lib.models import WeightsUnavailableError, build_backbone, weights_file
+from course_lib.schedules import sgdr_schedule
+
+from conftest import make_folder
+
+
+def params(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def same(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_layer_groups_named_and_printed(tiny_learn):
+    names = [g.group_name for g in tiny_learn.groups]
+    assert names == ["body[0:6] conv1..layer2", "body[6:8] layer3..layer4", "head"]
+    text = repr(tiny_learn)
+    assert "frozen" in text and "trainable" in text and "head" in text
+
+
+def test_fit_constant_lr_returns_loss_and_accuracy(tiny_learn):
+    res = tiny_learn.fit(1e-2, 2)
+    assert len(res) == 2 and res[0] > 0 and 0 <= res[1] <= 1
+    lrs = np.array(tiny_learn.sched.lrs)
+    assert np.allclose(lrs, 1e-2)
+    h = tiny_learn.history
+    assert list(h.columns[:4]) == ["epoch", "trn_loss", "val_loss", "accuracy"] and len(h) == 2
+
+
+def test_fit_sgdr_follows_closed_form_per_group(tiny_learn):
+    tiny_learn.unfreeze()
+    base = np.array([1e-4, 1e-3, 1e-2])
+    tiny_learn.fit(base, 3, cycle_len=1, cycle_mult=2)
+    lrs = np.array(tiny_learn.sched.lrs)
+    nb = len(tiny_learn.data.trn_dl)
+    expected = sgdr_schedule(nb, 3, 1, 2)[:, None] * base[None]
+    assert lrs.shape == (7 * nb, 3)
+    assert np.allclose(lrs, expected)
+    assert len(tiny_learn.history) == 7
+    assert np.allclose(lrs[:, 1] / lrs[:, 0], 10) and np.allclose(lrs[:, 2] / lrs[:, 1], 10)
+
+
+def test_wrong_lr_length_names_the_groups(tiny_learn):
+    with pytest.raises(ValueError, match="3 layer groups.*head"):
+        tiny_learn.fit([1e-3, 1e-2], 1)
+
+
+def test_frozen_groups_do_not_change_and_keep_bn_stats(tiny_learn):
+    body0 = params(tiny_learn.model.body)
+    head0 = params(tiny_learn.model.head)
+    tiny_learn.fit(1e-2, 1)
+    assert same(body0, params(tiny_learn.model.body))  # weights and BatchNorm running stats untouched
+    assert not same(head0, params(tiny_learn.model.head))
+
+
+def test_freeze_to_one_trains_late_body_only(tiny_learn):
+    tiny_learn.freeze_to(1)
+    g0, g1 = params(tiny_learn.groups[0]), params(tiny_learn.groups[1])
+    tiny_learn.fit(1e-2, 1)
+    assert same(g0, params(tiny_learn.groups[0]))
+    assert not same(g1, params(tiny_learn.groups[1]))
+
+
+def test_unfreeze_trains_all_and_turns_precompute_off(tiny_data):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    learn.unfreeze()
+    assert learn.precompute is False
+    g0 = params(learn.groups[0])
+    learn.fit(1e-2, 1)
+    assert not same(g0, params(learn.groups[0]))
+    with pytest.raises(ValueError, match="freeze"):
+        learn.precompute = True
+
+
+def test_weight_decay_only_when_asked(tiny_learn):
+    tiny_learn.fit(1e-2, 1)
+    assert all(pg["weight_decay"] == 0 for pg in tiny_learn.opt.param_groups)
+    tiny_learn.fit(1e-2, 1, wds=1e-4)
+    assert all(pg["weight_decay"] == 1e-4 for pg in tiny_learn.opt.param_groups)
+    assert all(pg["momentum"] == 0.9 for pg in tiny_learn.opt.param_groups)
+
+
+# ---------------------------------------------------------------- lr_find
+def test_lr_find_restores_everything_exactly(tiny_learn):
+    tiny_learn.unfreeze()
+    tiny_learn.fit(1e-3, 1)  # an optimiser with momentum state to restore
+    before = params(tiny_learn.model)
+    opt_before = copy.deepcopy(tiny_learn.opt.state_dict())
+    modes = [m.training for m in tiny_learn.model.modules()]
+    finder = tiny_learn.lr_find(num_it=30)  # more iterations than the 4 training batches: cycles the data
+    assert same(before, params(tiny_learn.model))
+    opt_after = tiny_learn.opt.state_dict()
+    assert opt_after["param_groups"] == opt_before["param_groups"]
+    assert opt_after["state"].keys() == opt_before["state"].keys()
+    assert all(torch.equal(opt_after["state"][k]["momentum_buffer"], v["momentum_buffer"])
+               for k, v in opt_before["state"].items())
+    assert modes == [m.training for m in tiny_learn.model.modules()]
+    assert 10 <= len(finder.losses) <= 30
+    lrs = np.array(finder.lrs)
+    assert np.all(np.diff(lrs[:, -1]) > 0)
+
+
+def test_lr_find_suggestion_and_plots(tiny_learn):
+    import matplotlib.figure
+    tiny_learn.lr_find(num_it=40)
+    s = tiny_learn.sched.suggestion()
+    assert 1e-5 <= s.lr <= 10 and 1e-5 <= s.steep <= 10
+    for fig in (tiny_learn.sched.plot(), tiny_learn.sched.plot_lr(), tiny_learn.sched.plot_loss()):
+        assert isinstance(fig, matplotlib.figure.Figure)
+
+
+def test_lr_find_stops_on_divergence(tiny_learn):
+    tiny_learn.unfreeze()
+    finder = tiny_learn.lr_find(start_lr=1e-2, end_lr=1e6, num_it=200)
+    assert len(finder.losses) < 200
+
+
+# ---------------------------------------------------------------- precompute
+def test_precompute_caches_and_detects_changed_files(tiny_path, capsys):
+    tfms = tfms_from_model("resnet_mini", 32)
+    data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms, num_workers=0)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, precompute=True, device="cpu")
+    learn.fit(1e-2, 1)
+    out = capsys.readouterr().out
+    assert "augmentation has no effect" in out and "computing activations" in out
+    caches = sorted((tiny_path / "tmp").glob("act_*.pt"))
+    assert len(caches) == 1
+    acts = learn.acts.get(learn)
+    assert acts["trn"].shape == (len(data.trn_ds), 2 * 256)
+    # a second learner with the same weights reuses the disk cache
+    learn2 = ConvLearner.pretrained("resnet_mini", data, pretrained=False, precompute=True, device="cpu")
+    learn2.model.load_state_dict(learn.model.state_dict())
+    learn2.fit(1e-2, 1)
+    assert "computing activations" not in capsys.readouterr().out
+    # same file name and size, new content and mtime: the cache must not be reused
+    fn = tiny_path / data.trn_ds.fnames[0]
+    st = fn.stat()
+    os.utime(fn, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    learn2.fit(1e-2, 1)
+    assert "computing activations" in capsys.readouterr().out
+    assert len(list((tiny_path / "tmp").glob("act_*.pt"))) == 2
+
+
+def test_precompute_matches_full_model_and_toggles(tiny_data):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    learn.fit(1e-2, 1)
+    acts = learn.acts.get(learn)
+    learn.model.eval()
+    with torch.no_grad():
+        full = torch.cat([learn.model.features(xb) for xb, _ in tiny_data.val_dl])
+    assert torch.allclose(acts["val"], full, atol=1e-5)
+    learn.precompute = False
+    learn.fit(1e-2, 1)
+    learn.precompute = True
+    learn.fit(1e-2, 1)
+    assert learn.predict().shape == (len(tiny_data.val_ds), 2)
+
+
+def test_fine_tuned_body_gets_fresh_activations(tiny_data, capsys):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    learn.fit(1e-2, 1)
+    learn.unfreeze()
+    learn.fit(1e-2, 1)
+    learn.freeze()
+    capsys.readouterr()
+    learn.precompute = True
+    learn.fit(1e-2, 1)
+    assert "computing activations" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- set_data
+def test_set_data_keeps_weights_and_freezes(tiny_learn):
+    tiny_learn.unfreeze()
+    w = params(tiny_learn.model)
+    bigger = tiny_learn.data.resize_to(48)
+    tiny_learn.set_data(bigger)
+    assert tiny_learn.data.sz == 48 and tiny_learn.frozen_to == 2
+    assert same(w, params(tiny_learn.model))
+    xb, _ = next(iter(bigger.trn_dl))
+    assert xb.shape[-1] == 48
+    tiny_learn.fit(1e-2, 1)
+
+
+# ---------------------------------------------------------------- save / load
+def test_save_load_round_trip(tiny_learn):
+    tiny_learn.fit(1e-2, 1)
+    fn = tiny_learn.save("m1")
+    assert fn.name == "m1.pt" and fn.parent.name == "models"
+    p0 = tiny_learn.predict()
+    tiny_learn.fit(1e-1, 1)
+    assert not np.allclose(p0, tiny_learn.predict())
+    tiny_learn.load("m1")
+    assert np.allclose(p0, tiny_learn.predict(), atol=1e-6)
+    ck = torch.load(fn, weights_only=True)
+    assert ck["arch"] == "resnet_mini" and ck["classes"] == ["cats", "dogs"] and ck["sz"] == 32
+
+
+def test_load_refuses_other_classes_and_arch(tiny_learn, tmp_path):
+    tiny_learn.save("m")
+    other = make_folder(tmp_path / "other")
+    (other / "train" / "dogs").rename(other / "train" / "wolves")
+    (other / "valid" / "dogs").rename(other / "valid" / "wolves")
+    data2 = ImageClassifierData.from_paths(other, bs=8, tfms=tfms_from_model("resnet_mini", 32), num_workers=0)
+    learn2 = ConvLearner.pretrained("resnet_mini", data2, pretrained=False, device="cpu")
+    learn2.models_path = tiny_learn.models_path
+    with pytest.raises(CheckpointError, match="classes"):
+        learn2.load("m")
+    learn3 = ConvLearner.pretrained("resnet18", tiny_learn.data, pretrained=False, device="cpu")
+    with pytest.raises(CheckpointError, match="resnet_mini"):
+        learn3.load("m")
+
+
+def test_load_bad_files(tiny_learn):
+    d = tiny_learn.models_path
+    d.mkdir(parents=True)
+    tiny_learn.save("good")
+    raw = (d / "good.pt").read_bytes()
+    (d / "trunc.pt").write_bytes(raw[: len(raw) // 2])
+    (d / "text.pt").write_text("hello")
+    with open(d / "evil.pt", "wb") as f:
+        pickle.dump({"x": Evil()}, f)
+    torch.save({"a": 1}, d / "foreign.pt")
+    for name, pattern in [("trunc", "truncated"), ("text", "truncated or not"), ("evil", "could run code|truncated"),
+                          ("foreign", "not a course_lib checkpoint"), ("missing", "No checkpoint")]:
+        with pytest.raises((CheckpointError, FileNotFoundError), match=pattern):
+            tiny_learn.load(name)
+    assert not (d / "pwned").exists()
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_failed_save_keeps_previous_checkpoint(tiny_learn, monkeypatch):
+    fn = tiny_learn.save("keep")
+    before = fn.read_bytes()
+
+    def boom(obj, f, *a, **k):
+        f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(CheckpointError, match="No space left"):
+        tiny_learn.save("keep")
+    assert fn.read_bytes() == before
+    assert [p.name for p in fn.parent.iterdir()] == ["keep.pt"]  # no temporary file left behind
+
+
+def test_read_only_folder_gives_clear_error(tiny_learn, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root ignores folder permissions")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    tiny_learn.models_path = ro
+    with pytest.raises(CheckpointError, match="Cannot write|failed"):
+        tiny_learn.save("x")
+
+
+# ---------------------------------------------------------------- interruptions and bad losses
+class InterruptAt(Callback):
+    def __init__(self, epoch, batch, exc=KeyboardInterrupt):
+        self.epoch, self.batch, self.exc = epoch, batch, exc
+
+    def after_step(self):
+        if self.learn.epoch == self.epoch and self.learn.i_batch == self.batch:
+            raise self.exc()
+
+
+def test_ctrl_c_leaves_learner_usable(tiny_learn):
+    tiny_learn.unfreeze()
+    with pytest.raises(KeyboardInterrupt):
+        tiny_learn.fit(1e-2, 3, cbs=[InterruptAt(1, 1)])
+    assert len(tiny_learn.history) == 1  # the finished epoch is kept
+    assert all(p.grad is None for p in tiny_learn.model.parameters())
+    assert all(torch.isfinite(p).all() for p in tiny_learn.model.parameters())
+    assert not any(isinstance(c, InterruptAt) for c in tiny_learn.cbs)
+    res = tiny_learn.fit(1e-2, 1)  # optimiser and model still work
+    assert len(res) == 2 and len(tiny_learn.history) == 2
+
+
+class NanLoss(Callback):
+    def after_loss(self):
+        if self.learn.training and self.learn.epoch == 1 and self.learn.i_batch == 2:
+            self.learn.loss = self.learn.loss * float("nan")
+
+
+def test_nan_loss_stops_and_restores(tiny_learn):
+    tiny_learn.fit(1e-2, 1)
+    w = params(tiny_learn.model)
+    # NanLoss runs after the guard's epoch snapshot; record what the weights were at the start of epoch 1
+    class Snap(Callback):
+        order = 2
+
+        def before_epoch(self):
+            if self.learn.epoch == 1:
+                self.w = params(self.learn.model)
+    snap = Snap()
+    with pytest.raises(FloatingPointError, match="epoch 1, batch 2.*lower learning rate"):
+        tiny_learn.fit(1e-2, 3, cbs=[NanLoss(), snap])
+    assert same(snap.w, params(tiny_learn.model))
+    assert not same(w, params(tiny_learn.model))
+
+
+# ---------------------------------------------------------------- weights, offline
+def test_imagenet_weights_load_offline_from_torch_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    import torchvision.models as tvm
+    fake = tvm.resnet18(weights=None).state_dict()
+    fn = weights_file("resnet18")
+    assert str(tmp_path) in str(fn)
+    fn.parent.mkdir(parents=True)
+    torch.save(fake, fn)
+
+    def no_network(*a, **k):
+        raise AssertionError("must not download")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
+    m = build_backbone("resnet18", pretrained=True)
+    assert torch.equal(m.state_dict()["conv1.weight"], fake["conv1.weight"])
+
+
+def test_missing_weights_offline_error_says_what_to_do(tmp_path, monkeypatch, tiny_data):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+
+    def offline(url, dst, *a, **k):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(WeightsUnavailableError) as e:
+        ConvLearner.pretrained("resnet34", tiny_data)
+    msg = str(e.value)
+    assert "resnet34-" in msg and str(tmp_path / "empty") in msg and "resnet_mini" in msg
+    assert not list((tmp_path / "empty").rglob("*.part"))
+
+
+def test_other_families_build_with_three_groups(tiny_data):
+    for arch in ("densenet121", "resnext50"):
+        learn = ConvLearner.pretrained(arch, tiny_data, pretrained=False, device="cpu")
+        assert len(learn.groups) == 3
+        assert learn.predict_array(torch.zeros(2, 3, 32, 32)).shape == (2, 2)
+
+
+def test_unknown_arch_lists_choices(tiny_data):
+    with pytest.raises(ValueError, match="resnet34"):
+        ConvLearner.pretrained("vgg_banana", tiny_data)
+
+
+def test_multilabel_uses_sigmoid_head(tmp_path):
+    root = make_folder(tmp_path / "ml")
+    files = sorted((root / "train").rglob("*.jpg"))
+    (root / "all").mkdir()
+    rows = ["id,tags"]
+    for i, f in enumerate(files):
+        (root / "all" / f"img{i}.jpg").write_bytes(f.read_bytes())
+        rows.append(f"img{i},{'a b' if i % 3 == 0 else ('b' if i % 3 == 1 else 'c')}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    data = ImageClassifierData.from_csv(root, "all", root / "labels.csv", bs=8, suffix=".jpg",
+                                        tfms=tfms_from_model("resnet_mini", 32), num_workers=0)
+    assert data.is_multi and data.classes == ["a", "b", "c"]
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    res = learn.fit(1e-2, 1)
+    assert 0 <= res[1] <= 1
+    p = learn.predict()
+    assert p.shape == (len(data.val_ds), 3) and (p >= 0).all() and (p <= 1).all()
