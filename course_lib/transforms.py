@@ -125,6 +125,8 @@ class Tfms:
         self.sz, self.aug_tfms = int(sz), list(aug_tfms or [])
         self.max_zoom, self.pad, self.crop_type = max_zoom, int(pad), CropType(crop_type)
         self.stats, self.train = stats, train
+        if not 0 <= self.pad < self.sz:  # reflection padding needs fewer pixels than the image has
+            raise ValueError(f"pad must be at least 0 and less than sz={self.sz}; got pad={self.pad}")
         self.mean = torch.tensor(stats[0], dtype=torch.float32).view(3, 1, 1)
         self.std = torch.tensor(stats[1], dtype=torch.float32).view(3, 1, 1)
 
