@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .devices import compute_threads, cpu_threads
 from .checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
 from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
@@ -54,6 +55,10 @@ class ConvLearner(Learner):
             raise ValueError("precompute=True needs a frozen body (cached activations of a body that is "
                              "still training would go stale); call learn.freeze() first.")
         self._precompute = on
+
+    def threads(self) -> int | None:
+        """One thread for the head-only layers of precompute (tiny ops), else what the loaders leave free."""
+        return compute_threads(self.device, self.data.num_workers, small=self._precompute)
 
     @property
     def fit_model(self) -> nn.Module:
@@ -126,11 +131,12 @@ class ConvLearner(Learner):
         self.model.eval()
         dtype = amp_dtype(self.device)
         outs, ys = [], []
-        for xb, yb in dl:
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                out = self.model(to_device(xb, self.device)).float()
-            outs.append(torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, dim=1))
-            ys.append(yb)
+        with cpu_threads(compute_threads(self.device, self.data.num_workers)):
+            for xb, yb in dl:
+                with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                    out = self.model(to_device(xb, self.device)).float()
+                outs.append(torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, dim=1))
+                ys.append(yb)
         preds = torch.cat(outs).cpu().numpy()
         y = torch.cat(ys).numpy()
         return preds, y

@@ -47,3 +47,36 @@ def set_seed(seed: int = 42, deterministic: bool = False) -> None:
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
+
+
+class cpu_threads:
+    """Context manager: run torch's CPU ops on `n` threads, then put the old count back (None: unchanged).
+
+    Oversubscribed cores make PyTorch's worker threads spin-wait: with a loader process busy on one of
+    two cores, two compute threads run small layers many times slower than one.
+    """
+
+    def __init__(self, n: int | None):
+        self.n, self.old = n, None
+
+    def __enter__(self):
+        if self.n is not None and self.n != torch.get_num_threads():
+            self.old = torch.get_num_threads()
+            torch.set_num_threads(max(1, self.n))
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            torch.set_num_threads(self.old)
+        return False
+
+
+def compute_threads(device: torch.device, num_workers: int, small: bool = False) -> int | None:
+    """Threads for the main process on the CPU: the cores the loader workers leave free; 1 for tiny layers."""
+    if device.type != "cpu":
+        return None
+    if small:
+        return 1
+    if num_workers <= 0:
+        return None
+    return max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - num_workers))

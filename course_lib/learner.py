@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .devices import default_device, to_device
+from .devices import compute_threads, cpu_threads, default_device, to_device
 from .metrics import accuracy
 
 
@@ -98,6 +98,10 @@ class Learner:
     def loaders(self):
         """(train, valid) loaders for this fit."""
         return self.data.trn_dl, self.data.val_dl
+
+    def threads(self) -> int | None:
+        """CPU threads for this fit (see devices.compute_threads); None leaves PyTorch's setting alone."""
+        return compute_threads(self.device, getattr(self.data, "num_workers", 0))
 
     # ------------------------------------------------------------------ optimiser and freezing
     def get_opt(self) -> torch.optim.Optimizer:
@@ -209,8 +213,13 @@ class Learner:
         if cycle_save_name or best_save_name:
             extra.append(SaveCallback(cycle_save_name, best_save_name))
         extra += list(cbs)
-        self.add_cbs(extra)
         self.trn_dl, self.val_dl = self.loaders()
+        self.add_cbs(extra)
+        with cpu_threads(self.threads()):
+            self._fit(extra)
+        return self.last_val
+
+    def _fit(self, extra: list[Callback]) -> None:
         try:
             self.n_fit += 1
             self("before_fit")
@@ -236,7 +245,6 @@ class Learner:
                 self.opt.zero_grad(set_to_none=True)
             self.training = False
             self.remove_cbs(extra)
-        return self.last_val
 
     # ------------------------------------------------------------------ lr_find
     def lr_find(self, start_lr: float = 1e-5, end_lr: float = 10, wds=None, linear: bool = False,
@@ -257,11 +265,17 @@ class Learner:
         bn_mode = {m: m.training for m in self.model.modules()}
         finder = LRFinder(np.stack([find_lrs(s, e, num_it, linear) for s, e in zip(start, end)], 1), stop_div)
         cbs = [MixedPrecision(), finder, ProgressCallback()]
-        self.add_cbs(cbs)
         self.trn_dl, self.val_dl = self.loaders()
+        self.add_cbs(cbs)
         self.n_epoch, self.epoch = 1, 0
         self.lrs = start
         self.n_iter_total = num_it
+        with cpu_threads(self.threads()):
+            self._sweep(num_it, wds, saved, opt_existed, bn_mode, cbs)
+        self.sched = finder
+        return finder
+
+    def _sweep(self, num_it, wds, saved, opt_existed, bn_mode, cbs) -> None:
         try:
             opt = self.get_opt()
             for pg, wd in zip(opt.param_groups, wds):
@@ -292,8 +306,6 @@ class Learner:
                 self.opt = None
             for m, mode in bn_mode.items():
                 m.training = mode
-        self.sched = finder
-        return finder
 
     # ------------------------------------------------------------------ state helpers
     def state(self) -> dict:

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from .checkpoint import atomic_save
-from .devices import amp_dtype, to_device
+from .devices import amp_dtype, compute_threads, cpu_threads, to_device
 
 
 def files_fingerprint(ds) -> str:
@@ -81,10 +81,12 @@ class ActivationCache:
             was_training = model.training
             model.eval()
             try:
-                acts = {"trn": compute_features(model.features, data.fix_dl, learn.device, "precompute train"),
-                        "val": compute_features(model.features, data.val_dl, learn.device, "precompute valid")}
-                if data.test_dl is not None:
-                    acts["test"] = compute_features(model.features, data.test_dl, learn.device, "precompute test")
+                with cpu_threads(compute_threads(learn.device, data.num_workers)):
+                    acts = {"trn": compute_features(model.features, data.fix_dl, learn.device, "precompute train"),
+                            "val": compute_features(model.features, data.val_dl, learn.device, "precompute valid")}
+                    if data.test_dl is not None:
+                        acts["test"] = compute_features(model.features, data.test_dl, learn.device,
+                                                        "precompute test")
             finally:
                 model.train(was_training)
             try:

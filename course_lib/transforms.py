@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import random
+from contextlib import contextmanager
 from enum import Enum
 from typing import Callable, Sequence
 
@@ -17,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .images import draft_side, open_image
+from .images import _to_rgb, draft_side, open_image
 
 imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
@@ -96,9 +97,14 @@ def rotate(x: torch.Tensor, deg: float) -> torch.Tensor:
     h, w = x.shape[-2:]
     t = math.radians(deg)
     c, s = math.cos(t), math.sin(t)
-    # affine_grid uses coordinates normalised to [-1, 1] per axis, so the aspect ratio enters here
-    theta = torch.tensor([[c, -s * h / w, 0.0], [s * w / h, c, 0.0]], dtype=x.dtype)[None]
-    grid = F.affine_grid(theta, [1, x.shape[0], h, w], align_corners=False)
+    # where each output pixel centre samples from, in grid_sample's [-1, 1] coordinates; each axis is
+    # normalised by its own length, so the aspect ratio enters the off-diagonal terms. Built directly
+    # (two broadcast products) because affine_grid's generic matrix product costs as much as the sampling.
+    xs = torch.linspace(-1 + 1 / w, 1 - 1 / w, w, dtype=x.dtype)
+    ys = torch.linspace(-1 + 1 / h, 1 - 1 / h, h, dtype=x.dtype)
+    grid = torch.empty(1, h, w, 2, dtype=x.dtype)
+    grid[0, :, :, 0] = xs * c - (ys * (s * h / w))[:, None]
+    grid[0, :, :, 1] = xs * (s * w / h) + (ys * c)[:, None]
     return F.grid_sample(x[None], grid, mode="bilinear", padding_mode="reflection", align_corners=False)[0]
 
 
@@ -106,14 +112,33 @@ def lighting(x: torch.Tensor, b: float, c: float) -> torch.Tensor:
     """Scale contrast by `c` around the image mean and add brightness `b`, clipped to [0, 1]."""
     if b == 0 and c == 1:
         return x
-    mu = x.mean()
-    return ((x - mu) * c + mu + b).clamp_(0, 1)
+    mu = x.mean().item()
+    return (x * c).add_(mu * (1 - c) + b).clamp_(0, 1)  # (x - mu) * c + mu + b, in one new tensor
 
 
 # ---------------------------------------------------------------- the pipeline
-def _pil_to_float(img: Image.Image) -> torch.Tensor:
-    """HWC uint8 PIL image -> CHW float tensor in [0, 1]."""
-    return torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).float().div_(255)
+def _pil_to_float(img: Image.Image, scale: float = 1 / 255) -> torch.Tensor:
+    """HWC uint8 PIL image -> CHW float tensor, times `scale` (default: values in [0, 1])."""
+    x = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous().float()
+    return x.mul_(scale) if scale != 1 else x
+
+
+@contextmanager
+def _one_thread():
+    """Run per-image tensor work on one thread, restoring torch's setting afterwards.
+
+    One image is too little work to split: in the main process (num_workers=0) torch would spread
+    every small op over all cores, and on a busy machine each op then waits for a core to free up.
+    DataLoader workers already run with one thread, so there this changes nothing.
+    """
+    n = torch.get_num_threads()
+    if n > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if n > 1:
+            torch.set_num_threads(n)
 
 
 class Tfms:
@@ -129,6 +154,8 @@ class Tfms:
             raise ValueError(f"pad must be at least 0 and less than sz={self.sz}; got pad={self.pad}")
         self.mean = torch.tensor(stats[0], dtype=torch.float32).view(3, 1, 1)
         self.std = torch.tensor(stats[1], dtype=torch.float32).view(3, 1, 1)
+        # normalising is one multiply-add: x * _scale + _shift (x in [0, 1]), or x * _scale255 + _shift (0..255)
+        self._scale, self._shift, self._scale255 = 1 / self.std, -self.mean / self.std, 1 / (255 * self.std)
 
     @property
     def need_side(self) -> int:
@@ -155,27 +182,34 @@ class Tfms:
             return img
         return img.resize(size, Image.BILINEAR, reducing_gap=3.0)
 
-    def crop(self, x: torch.Tensor) -> torch.Tensor:
-        """Cut an `sz` square: random when training with RANDOM, else centred."""
-        h, w = x.shape[-2:]
+    def crop(self, x: torch.Tensor | Image.Image) -> torch.Tensor | Image.Image:
+        """Cut an `sz` square (from a CHW tensor or a PIL image): random when training with RANDOM, else centred."""
+        pil = isinstance(x, Image.Image)
+        w, h = x.size if pil else (x.shape[-1], x.shape[-2])
         s = self.sz
         if self.train and self.crop_type is CropType.RANDOM:
             top, left = random.randint(0, h - s), random.randint(0, w - s)
         else:
             top, left = (h - s) // 2, (w - s) // 2
-        return x[..., top:top + s, left:left + s]
+        return x.crop((left, top, left + s, top + s)) if pil else x[..., top:top + s, left:left + s]
 
     def __call__(self, img: Image.Image | str | os.PathLike) -> torch.Tensor:
-        if not isinstance(img, Image.Image):
-            img = open_image(img, min_side=self.need_side)
-        x = _pil_to_float(self.scale(img))
-        if self.pad:
-            x = F.pad(x[None], (self.pad,) * 4, mode="reflect")[0]
-        if self.train:
-            for tfm in self.aug_tfms:
-                x = tfm(x)
-        x = self.crop(x)
-        return x.sub_(self.mean).div_(self.std)
+        with _one_thread():
+            if not isinstance(img, Image.Image):
+                img = open_image(img, min_side=self.need_side)
+            elif img.mode != "RGB":
+                img = _to_rgb(img)
+            x = self.scale(img)
+            augs = self.aug_tfms if self.train else []
+            if self.pad or augs:
+                x = _pil_to_float(x)
+                if self.pad:
+                    x = F.pad(x[None], (self.pad,) * 4, mode="reflect")[0]
+                for tfm in augs:
+                    x = tfm(x)
+                return torch.addcmul(self._shift, self.crop(x), self._scale)  # (x - mean) / std
+            # nothing to do before the crop: only the sz x sz square becomes floats
+            return torch.addcmul(self._shift, _pil_to_float(self.crop(x), scale=1), self._scale255)
 
     def denorm(self, x: torch.Tensor) -> np.ndarray:
         """Undo normalisation for display: (C,H,W) or (N,C,H,W) tensor -> HWC / NHWC array in [0, 1]."""
