@@ -10,7 +10,7 @@ both alike. course_lib with `cache=True` (decoded images kept in memory) is an e
 on steady-state epochs.
 
     python bench/data_pipeline.py [--n 300] [--workers 0 1] [--sizes 64 224] [--repeats 5] [--bs 64]
-                                  [--tv-crop resize|rrc] [--threads N]
+                                  [--tv-crop resize|rrc] [--threads N] [--noise 3]
 """
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ TARGETS = {64: 2.0, 224: 1.0}  # course_lib / torchvision speed ratio to reach a
 SHAPES = [(500, 375), (375, 500), (500, 333), (480, 360), (500, 400)]  # (w, h) of typical web photos
 
 
-def photo(rng: np.random.Generator, w: int, h: int) -> Image.Image:
-    """A photo-like image: smooth colour fields, a few blobs and fine noise, so JPEG has real work to do."""
+def photo(rng: np.random.Generator, w: int, h: int, noise: float = 3.0) -> Image.Image:
+    """A photo-like image: smooth colour fields, a few blobs, fur-like texture and sensor noise."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     a = np.empty((h, w, 3), np.float32)
     for c in range(3):
@@ -50,11 +50,13 @@ def photo(rng: np.random.Generator, w: int, h: int) -> Image.Image:
     for _ in range(4):
         cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(20, 120)
         a[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = rng.uniform(0, 255, 3)
-    a += rng.normal(0, 12, a.shape)
+    texture = np.kron(rng.normal(0, 1, (h // 3 + 1, w // 3 + 1)), np.ones((3, 3)))[:h, :w]  # 3-pixel grain
+    a += 2 * noise * texture[..., None].astype(np.float32)
+    a += rng.normal(0, noise, a.shape).astype(np.float32)
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
 
 
-def make_photos(root: Path, n: int, seed: int = 0) -> Path:
+def make_photos(root: Path, n: int, noise: float = 3.0, seed: int = 0) -> Path:
     """n JPEGs under root/train/<2 classes>/ plus a small root/valid/ (from_paths needs one)."""
     rng = np.random.default_rng(seed)
     for split, count in (("train", n), ("valid", 4)):
@@ -63,7 +65,7 @@ def make_photos(root: Path, n: int, seed: int = 0) -> Path:
             d = root / split / cls
             d.mkdir(parents=True, exist_ok=True)
             w, h = SHAPES[k % len(SHAPES)]
-            photo(rng, w, h).save(d / f"{k:05d}.jpg", quality=90)
+            photo(rng, w, h, noise).save(d / f"{k:05d}.jpg", quality=90)
     return root
 
 
@@ -107,6 +109,8 @@ def main() -> None:
     p.add_argument("--tv-crop", choices=["resize", "rrc"], default="resize",
                    help="torchvision's crop: Resize+RandomCrop (what course_lib does) or RandomResizedCrop")
     p.add_argument("--threads", type=int, default=None, help="torch threads in the main process (default: torch's)")
+    p.add_argument("--noise", type=float, default=3.0,
+                   help="grain of the generated photos (3: about 50 KB per 500x375 JPEG at quality 90)")
     p.add_argument("--data", type=Path, default=None, help="reuse (or create) the generated photos here")
     a = p.parse_args()
     if a.threads:
@@ -116,11 +120,12 @@ def main() -> None:
         root = a.data or Path(tmp) / "photos"
         if not (root / "train").is_dir():
             t = time.perf_counter()
-            make_photos(root, a.n)
+            make_photos(root, a.n, a.noise)
             print(f"generated {a.n} JPEGs in {time.perf_counter() - t:.1f}s under {root}")
-        n_found = sum(1 for _ in (root / "train").rglob("*.jpg"))
+        jpgs = list((root / "train").rglob("*.jpg"))
+        kb = np.mean([f.stat().st_size for f in jpgs]) / 1024
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
-              f"({torch.get_num_threads()} threads); {n_found} images, bs={a.bs}, repeats={a.repeats}, "
+              f"({torch.get_num_threads()} threads); {len(jpgs)} JPEGs of {kb:.0f} KB on average, bs={a.bs}, repeats={a.repeats}, "
               f"torchvision crop={a.tv_crop}")
         print(f"{'sz':>4} {'workers':>7}  {'pipeline':<22} {'median img/s':>12}   runs")
         ratios = {}

@@ -169,36 +169,33 @@ class ParamScheduler(Callback):
 
 
 class ProgressCallback(Callback):
-    """A tqdm.auto bar per epoch: a widget in JupyterLab, a text bar in a terminal (TQDM_DISABLE=1 hides it)."""
+    """One tqdm.auto bar per fit (a widget in JupyterLab, text in a terminal); TQDM_DISABLE=1 hides it."""
     order = 60
 
-    def before_train(self):
+    def before_fit(self):
         from tqdm.auto import tqdm
         learn = self.learn
-        total = getattr(learn, "n_iter_total", None) or len(learn.trn_dl)
-        desc = "lr_find" if getattr(learn, "n_iter_total", None) else f"epoch {learn.epoch + 1}/{learn.n_epoch}"
-        self.bar = tqdm(total=total, desc=desc, leave=False,
+        sweep = getattr(learn, "n_iter_total", None)  # lr_find runs a fixed number of batches
+        total = sweep or learn.n_epoch * len(learn.trn_dl)
+        self.bar = tqdm(total=total, desc="lr_find" if sweep else f"epoch 1/{learn.n_epoch}", leave=False,
                         unit="batch", dynamic_ncols=True)
 
+    def before_epoch(self):
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {self.learn.epoch + 1}/{self.learn.n_epoch}", refresh=False)
+
     def after_batch(self):
-        if self.learn.training and getattr(self, "bar", None) is not None:
+        if self.learn.training and self.bar is not None:
             self.bar.update()
             if self.learn.i_batch % 10 == 0:
                 self.bar.set_postfix(loss=f"{self.learn.loss.item():.4f}", refresh=False)
 
-    def after_train(self):
-        self._close()
-
-    def after_cancel_fit(self):
-        self._close()
-
     def after_fit(self):
-        self._close()
-
-    def _close(self):
         if getattr(self, "bar", None) is not None:
             self.bar.close()
             self.bar = None
+
+    after_cancel_fit = after_fit
 
 
 class SaveCallback(Callback):

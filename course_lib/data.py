@@ -47,11 +47,9 @@ class ImageCache:
     def get(self, fn: Path):
         img = self.imgs.get(fn)
         if img is None:
+            # exactly what the pipelines decode from a file (shorter side between side and 2 * side),
+            # so cache=True changes the speed, never the tensors
             img = open_image(fn, min_side=self.side)
-            w, h = img.size
-            r = self.side / min(w, h)
-            if r < 1:  # keep a little more than needed: the pipeline does the final, antialiased resize
-                img = img.resize((max(1, round(w * r)), max(1, round(h * r))), reducing_gap=3.0)
             self.imgs[fn] = img
         return img
 

@@ -66,7 +66,11 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 def open_image(fn: str | os.PathLike, min_side: int | None = None) -> Image.Image:
-    """Open any image as upright 8-bit RGB; with `min_side`, JPEGs decode at reduced size (draft mode)."""
+    """Open any image as upright 8-bit RGB; with `min_side`, large images come back reduced.
+
+    JPEGs decode at 1/2, 1/4 or 1/8 size (draft mode); anything still at least twice `min_side` is
+    reduced by a whole factor (block averages). The shorter side always stays >= min_side.
+    """
     fn = Path(fn)
     try:
         with Image.open(fn) as img:
@@ -74,8 +78,9 @@ def open_image(fn: str | os.PathLike, min_side: int | None = None) -> Image.Imag
                 # draft keeps both sides >= the request, so the shorter side stays >= min_side
                 img.draft("RGB", (min_side, min_side))
             img.load()  # decode now: a truncated file must fail here, not mid-transform
-            img = ImageOps.exif_transpose(img) or img
-            return _to_rgb(img)
+            img = _to_rgb(ImageOps.exif_transpose(img) or img)
+            k = min(img.size) // min_side if min_side else 1
+            return img.reduce(k) if k >= 2 else img
     except FileNotFoundError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:

@@ -25,20 +25,24 @@ def _skips(n: int, n_skip: int | None, n_skip_end: int | None) -> tuple[int, int
     return a, b
 
 
-def lr_suggestion(finder, n_skip: int | None = None, n_skip_end: int | None = None) -> Suggestion:
-    """Suggest an lr from a finder's (lr, loss) record: min/10, and the steepest descent before the minimum."""
-    lrs = np.array([l[-1] for l in finder.lrs])
-    losses = smooth(finder.losses)
-    if len(lrs) < 3:
-        raise ValueError(f"lr_find recorded only {len(lrs)} points; run it with more iterations (num_it).")
-    a, b = _skips(len(lrs), n_skip, n_skip_end)
-    lrs, losses = lrs[a:len(lrs) - b], losses[a:len(losses) - b]
+def suggest(lrs: np.ndarray, losses: np.ndarray) -> Suggestion:
+    """Suggestion from (lr, smoothed loss) points: lowest loss / 10, and the steepest descent before it."""
     ok = np.isfinite(losses)
-    lrs, losses = lrs[ok], losses[ok]
+    lrs, losses = np.asarray(lrs)[ok], np.asarray(losses)[ok]
+    if len(lrs) < 3:
+        raise ValueError(f"only {len(lrs)} usable lr_find points; run it with more iterations (num_it).")
     i_min = int(np.argmin(losses))
     grads = np.gradient(losses, np.log(lrs))
     i_steep = int(np.argmin(grads[:max(1, i_min)]))
     return Suggestion(lr=float(lrs[i_min] / 10), steep=float(lrs[i_steep]), min_div10=float(lrs[i_min] / 10))
+
+
+def lr_suggestion(finder, n_skip: int | None = None, n_skip_end: int | None = None) -> Suggestion:
+    """Suggest an lr from a finder's record, after skipping the noisy first and last points."""
+    lrs = np.array([l[-1] for l in finder.lrs])
+    losses = smooth(finder.losses)
+    a, b = _skips(len(lrs), n_skip, n_skip_end)
+    return suggest(lrs[a:len(lrs) - b], losses[a:len(losses) - b])
 
 
 def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = None, ax=None):
@@ -63,7 +67,7 @@ def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = Non
     return fig
 
 
-def plot_lr(rec, ax=None, log: bool | None = None):
+def plot_lr(rec, ax=None, log: bool = False):
     """Learning rate of every layer group per iteration; x in epochs so cycle boundaries read off directly."""
     fig, ax = _fig_ax(ax, (7, 3.5))
     lrs = np.array(rec.lrs)
@@ -74,9 +78,7 @@ def plot_lr(rec, ax=None, log: bool | None = None):
     names = list(getattr(rec, "group_names", [])) or [f"group {k}" for k in range(lrs.shape[1])]
     for k in range(lrs.shape[1]):
         ax.plot(x, lrs[:, k], label=names[k] if k < len(names) else f"group {k}")
-    if log is None:
-        log = lrs.shape[1] > 1 and lrs.max() / max(lrs[lrs > 0].min(), 1e-30) > 20
-    if log:
+    if log:  # linear by default, as in the lesson; log shows the smaller groups' curves too
         ax.set_yscale("log")
     ax.set_xlabel("epoch" if per_epoch else "iteration")
     ax.set_ylabel("learning rate")

@@ -117,10 +117,20 @@ def lighting(x: torch.Tensor, b: float, c: float) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the pipeline
-def _pil_to_float(img: Image.Image, scale: float = 1 / 255) -> torch.Tensor:
-    """HWC uint8 PIL image -> CHW float tensor, times `scale` (default: values in [0, 1])."""
-    x = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous().float()
-    return x.mul_(scale) if scale != 1 else x
+def _resize(img: Image.Image, size: tuple[int, int]) -> torch.Tensor:
+    """RGB PIL image -> uint8 CHW tensor of `size` (w, h), resized with antialiased bilinear filtering.
+
+    torch's uint8 kernel matches PIL's BILINEAR resize to within one grey level at a third of the cost.
+    """
+    w, h = img.size
+    k = int(min(w / size[0], h / size[1]) // 3)
+    if k >= 2:  # very large reductions: average k x k blocks first, as PIL's reducing_gap=3 does
+        img = img.reduce(k)
+        w, h = img.size
+    x = torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1)  # a CHW view of HWC memory
+    if (w, h) == tuple(size):
+        return x
+    return F.interpolate(x[None], size=(size[1], size[0]), mode="bilinear", antialias=True, align_corners=False)[0]
 
 
 @contextmanager
@@ -159,39 +169,42 @@ class Tfms:
 
     @property
     def need_side(self) -> int:
-        """Shorter side needed from the decoder (the largest random zoom included)."""
-        return draft_side(self.sz, self.max_zoom if self.train else None)
+        """Shorter side needed from the decoder (the largest random zoom included).
+
+        The validation pipeline asks for the same side as its training twin (it is built with the same
+        `max_zoom` but never zooms), so both decode alike and can share one in-memory cache.
+        """
+        return draft_side(self.sz, self.max_zoom)
 
     def with_size(self, sz: int) -> "Tfms":
         """The same pipeline at another size (progressive resizing)."""
         return Tfms(sz, self.aug_tfms, self.max_zoom, self.pad, self.crop_type, self.stats, self.train)
 
-    def scale(self, img: Image.Image) -> Image.Image:
-        """Resize so the shorter side is `sz` (times a random zoom when training), or squish to a square."""
+    def scaled_size(self, w: int, h: int) -> tuple[int, int]:
+        """(width, height) after scaling: shorter side `sz` (times a random zoom when training), or a square."""
         zoom = 1.0
         if self.train and self.max_zoom and self.max_zoom > 1 and random.random() < 0.75:
             zoom = random.uniform(1.0, self.max_zoom)
         target = self.sz * zoom
-        w, h = img.size
         if self.crop_type is CropType.NO:
-            size = (max(self.sz, round(target)),) * 2
-        else:
-            r = target / min(w, h)
-            size = (max(self.sz, round(w * r)), max(self.sz, round(h * r)))
-        if size == (w, h):
-            return img
-        return img.resize(size, Image.BILINEAR, reducing_gap=3.0)
+            return (max(self.sz, round(target)),) * 2
+        r = target / min(w, h)
+        return max(self.sz, round(w * r)), max(self.sz, round(h * r))
 
-    def crop(self, x: torch.Tensor | Image.Image) -> torch.Tensor | Image.Image:
-        """Cut an `sz` square (from a CHW tensor or a PIL image): random when training with RANDOM, else centred."""
-        pil = isinstance(x, Image.Image)
-        w, h = x.size if pil else (x.shape[-1], x.shape[-2])
+    def scale(self, img: Image.Image) -> Image.Image:
+        """Resize so the shorter side is `sz` (times a random zoom when training), or squish to a square."""
+        size = self.scaled_size(*img.size)
+        return img if size == img.size else img.resize(size, Image.BILINEAR, reducing_gap=3.0)
+
+    def crop(self, x: torch.Tensor) -> torch.Tensor:
+        """Cut an `sz` square from a CHW tensor: random when training with RANDOM, else centred."""
+        h, w = x.shape[-2:]
         s = self.sz
         if self.train and self.crop_type is CropType.RANDOM:
             top, left = random.randint(0, h - s), random.randint(0, w - s)
         else:
             top, left = (h - s) // 2, (w - s) // 2
-        return x.crop((left, top, left + s, top + s)) if pil else x[..., top:top + s, left:left + s]
+        return x[..., top:top + s, left:left + s]
 
     def __call__(self, img: Image.Image | str | os.PathLike) -> torch.Tensor:
         with _one_thread():
@@ -199,17 +212,17 @@ class Tfms:
                 img = open_image(img, min_side=self.need_side)
             elif img.mode != "RGB":
                 img = _to_rgb(img)
-            x = self.scale(img)
+            x = _resize(img, self.scaled_size(*img.size))  # uint8 CHW
+            out = torch.empty(3, self.sz, self.sz)
             augs = self.aug_tfms if self.train else []
-            if self.pad or augs:
-                x = _pil_to_float(x)
-                if self.pad:
-                    x = F.pad(x[None], (self.pad,) * 4, mode="reflect")[0]
-                for tfm in augs:
-                    x = tfm(x)
-                return torch.addcmul(self._shift, self.crop(x), self._scale)  # (x - mean) / std
-            # nothing to do before the crop: only the sz x sz square becomes floats
-            return torch.addcmul(self._shift, _pil_to_float(self.crop(x), scale=1), self._scale255)
+            if not (self.pad or augs):  # nothing to do before the crop: only the sz x sz square becomes floats
+                return torch.addcmul(self._shift, self.crop(x).float(), self._scale255, out=out)
+            x = x.float().mul_(1 / 255)
+            if self.pad:
+                x = F.pad(x[None], (self.pad,) * 4, mode="reflect")[0]
+            for tfm in augs:
+                x = tfm(x)
+            return torch.addcmul(self._shift, self.crop(x), self._scale, out=out)  # (x - mean) / std
 
     def denorm(self, x: torch.Tensor) -> np.ndarray:
         """Undo normalisation for display: (C,H,W) or (N,C,H,W) tensor -> HWC / NHWC array in [0, 1]."""
@@ -218,8 +231,8 @@ class Tfms:
     def __repr__(self) -> str:
         kind = "train" if self.train else "valid"
         augs = ", ".join(map(repr, self.aug_tfms)) if self.train else "none"
-        return (f"Tfms({kind}, sz={self.sz}, crop={self.crop_type.value}, max_zoom={self.max_zoom}, "
-                f"pad={self.pad}, aug=[{augs}])")
+        zoom = f"max_zoom={self.max_zoom}, " if self.train else ""
+        return f"Tfms({kind}, sz={self.sz}, crop={self.crop_type.value}, {zoom}pad={self.pad}, aug=[{augs}])"
 
 
 def denorm(x: torch.Tensor, stats=imagenet_stats) -> np.ndarray:
@@ -237,7 +250,7 @@ def tfms_from_stats(stats, sz: int, aug_tfms: Sequence[Callable] | None = None, 
     crop_type = CropType(crop_type)
     trn = Tfms(sz, aug_tfms, max_zoom, pad, crop_type, stats, train=True)
     val_crop = CropType.NO if crop_type is CropType.NO else CropType.CENTER
-    val = Tfms(sz, None, None, 0, val_crop, stats, train=False)
+    val = Tfms(sz, None, max_zoom, 0, val_crop, stats, train=False)  # max_zoom: decode side only
     return trn, val
 
 

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from .devices import amp_dtype, to_device
+from .devices import amp_dtype, compute_threads, cpu_threads, to_device
 
 
 def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, average: bool = False,
@@ -97,10 +97,12 @@ def _outputs(learn, dl) -> np.ndarray:
     model.eval()  # BatchNorm running statistics, no dropout: the same function in every pass
     dtype = amp_dtype(device)
     outs = []
-    for xb, _ in dl:
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            out = model(to_device(xb, device)).float()
-        outs.append(torch.sigmoid(out) if learn.data.is_multi else F.log_softmax(out, dim=1))
+    # leave the loader's worker processes their cores: oversubscribed threads spin-wait (as in predict)
+    with cpu_threads(compute_threads(device, dl.num_workers)):
+        for xb, _ in dl:
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                out = model(to_device(xb, device)).float()
+            outs.append(torch.sigmoid(out) if learn.data.is_multi else F.log_softmax(out, dim=1))
     return torch.cat(outs).cpu().numpy()
 
 

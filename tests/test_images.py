@@ -193,6 +193,7 @@ def test_draft_decode_is_smaller_but_covers_min_side(tmp_path):
     assert small.size[0] < 512 and min(small.size) >= 64
     assert small.size == (128, 96)  # 1/4 scale: 1/8 would leave the short side under 64
     assert open_image(fn, min_side=1000).size == (512, 384)  # never upsampled
+    assert open_image(fn, min_side=20).size == (32, 24)  # 1/8 is as far as JPEG goes; then halved
 
 
 def test_draft_decode_keeps_aspect_of_grayscale_jpeg(tmp_path):
@@ -201,9 +202,15 @@ def test_draft_decode_keeps_aspect_of_grayscale_jpeg(tmp_path):
     assert img.mode == "RGB" and img.size == (50, 100)
 
 
-def test_min_side_ignored_for_png(tmp_path):
-    noise(80, 60).save(tmp_path / "n.png")
-    assert open_image(tmp_path / "n.png", min_side=10).size == (80, 60)
+def test_min_side_reduces_other_formats_by_a_whole_factor(tmp_path):
+    a = np.zeros((60, 80, 3), np.uint8)
+    a[:, :40] = 200  # left half light
+    Image.fromarray(a).save(tmp_path / "n.png")
+    small = open_image(tmp_path / "n.png", min_side=10)
+    assert small.size == (14, 10)  # 6x6 block averages: the shorter side stays >= 10, below 2 * 10
+    assert px(small, (0, 0)) == (200, 200, 200) and px(small, (13, 9)) == (0, 0, 0)
+    assert open_image(tmp_path / "n.png", min_side=31).size == (80, 60)  # under 2x: left as is
+    assert open_image(tmp_path / "n.png", min_side=30).size == (40, 30)
 
 
 # ----------------------------------------------------------------------------- bad files

@@ -123,7 +123,8 @@ def test_max_zoom_range():
 def test_need_side_covers_the_largest_zoom():
     trn, val = tfms_from_model("any_arch", 64, max_zoom=1.1)
     assert trn.need_side == math.ceil(64 * 1.1)
-    assert val.need_side >= 64
+    assert val.need_side == trn.need_side  # both decode alike, so they can share one cache
+    assert tfms_from_model("any_arch", 64)[0].need_side == 64
 
 
 def test_random_crop_moves_and_stays_inside():
@@ -183,10 +184,18 @@ def test_with_size_keeps_everything_but_sz():
 
 def test_paths_and_pil_images_give_the_same_result(tmp_path):
     fn = tmp_path / "a.png"
-    textured().save(fn)
+    textured(80, 64).save(fn)
     _, val = tfms_from_model("any_arch", 16)
     torch.testing.assert_close(val(fn), val(str(fn)))
-    torch.testing.assert_close(val(fn), val(Image.open(fn)))
+    torch.testing.assert_close(val(fn), val(open_image(fn, min_side=val.need_side)))  # what a path decodes to
+    full = val(Image.open(fn))  # a full-size image (any mode) works too, and shows the same picture
+    assert (unnorm(full) - unnorm(val(fn))).abs().mean() < 3
+
+
+def test_non_rgb_pil_images_are_converted():
+    _, val = tfms_from_model("any_arch", 8)
+    torch.testing.assert_close(val(Image.new("L", (8, 8), 255)), val(Image.new("RGB", (8, 8), (255, 255, 255))))
+    torch.testing.assert_close(val(Image.new("RGBA", (8, 8), (0, 0, 0, 0))), val(Image.new("RGB", (8, 8), "white")))
 
 
 def test_bad_file_in_pipeline_raises_bad_image_error(tmp_path):
@@ -390,15 +399,9 @@ def test_pipeline_never_crashes(size, mode, sz, train, aug, max_zoom, crop_type,
     img = make_image(mode, w, h, seed)
     trn, val = tfms_from_model("any_arch", sz, aug_tfms=aug, max_zoom=max_zoom, pad=pad, crop_type=crop_type)
     random.seed(seed)
-    x = (trn if train else val)(open_image_like(img))
+    x = (trn if train else val)(img)  # PIL images of any mode go straight in
     assert x.shape == (3, sz, sz) and x.dtype == torch.float32
     assert torch.isfinite(x).all()
-
-
-def open_image_like(img: Image.Image) -> Image.Image:
-    """What open_image does after decoding, for an image built in memory."""
-    from course_lib.images import _to_rgb
-    return _to_rgb(img)
 
 
 @settings(max_examples=15, deadline=None)

@@ -1,0 +1,118 @@
+"""Interactive explorers for notebooks: the SGDR schedule of every layer group, and the lr_find curve.
+
+The maths lives in pure functions (`group_schedule`, `lr_find_figure`) that tests call directly; the
+explorers only wire sliders to them.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .schedules import n_epochs, restart_epochs, sgdr_schedule, smooth
+
+
+class ScheduleSummary(NamedTuple):
+    """What a schedule amounts to: total epochs, iterations, and where the lr restarts."""
+    epochs: int
+    iterations: int
+    restarts: list[float]
+    group_lrs: list[float]
+
+
+def group_lrs(lr: float, n_groups: int = 3, ratio: float = 10.0) -> np.ndarray:
+    """Base lrs for `n_groups` layer groups, each `ratio` times smaller than the next (head gets `lr`)."""
+    return lr / ratio ** np.arange(n_groups - 1, -1, -1)
+
+
+def group_schedule(lr: float, n_cycle: int, cycle_len: float | None, cycle_mult: float, n_batch: int,
+                   ratio: float = 10.0, n_groups: int = 3) -> np.ndarray:
+    """Per-iteration lr of every group: (iterations, n_groups)."""
+    mult = sgdr_schedule(n_batch, n_cycle, cycle_len, cycle_mult)
+    return mult[:, None] * group_lrs(lr, n_groups, ratio)[None]
+
+
+def schedule_figure(lr: float = 1e-2, n_cycle: int = 3, cycle_len: float | None = 1, cycle_mult: float = 2,
+                    n_batch: int = 100, ratio: float = 10.0, n_groups: int = 3, log: bool = False, ax=None):
+    """Plot every group's schedule against epochs, restarts marked; returns (Figure, ScheduleSummary)."""
+    lrs = group_schedule(lr, n_cycle, cycle_len, cycle_mult, n_batch, ratio, n_groups)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 3.5))
+    x = np.arange(len(lrs)) / n_batch
+    names = ["early body", "late body", "head"] if n_groups == 3 else [f"group {k}" for k in range(n_groups)]
+    for k in range(n_groups):
+        ax.plot(x, lrs[:, k], label=f"{names[k]} (lr {lrs.max(0)[k]:.1e})")
+    restarts = restart_epochs(n_cycle, cycle_len, cycle_mult) if cycle_len else []
+    for r in restarts:
+        ax.axvline(r, color="grey", ls=":", lw=1)
+    ep = n_epochs(n_cycle, cycle_len, cycle_mult)
+    ax.set_yscale("log" if log else "linear")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.set_xticks(range(ep + 1))
+    ax.set_title(f"fit(lr, {n_cycle}, cycle_len={cycle_len}, cycle_mult={cycle_mult}): {ep} epochs, "
+                 f"restarts after {[int(r) if r == int(r) else r for r in restarts]}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig, ScheduleSummary(ep, len(lrs), restarts, list(group_lrs(lr, n_groups, ratio)))
+
+
+def schedule_explorer():
+    """Sliders for lr, n_cycle, cycle_len, cycle_mult, batches per epoch and the group ratio."""
+    import ipywidgets as w
+
+    def show(log10_lr=-2.0, n_cycle=3, cycle_len=1, cycle_mult=2, n_batch=50, ratio=10.0, log_scale=False):
+        fig, summary = schedule_figure(10 ** log10_lr, n_cycle, cycle_len, cycle_mult, n_batch, ratio, log=log_scale)
+        plt.show()
+        return summary
+
+    return w.interactive(
+        show,
+        log10_lr=w.FloatSlider(value=-2, min=-5, max=0, step=0.5, description="log10(lr)"),
+        n_cycle=w.IntSlider(value=3, min=1, max=6, description="n_cycle"),
+        cycle_len=w.IntSlider(value=1, min=1, max=4, description="cycle_len"),
+        cycle_mult=w.IntSlider(value=2, min=1, max=3, description="cycle_mult"),
+        n_batch=w.IntSlider(value=50, min=5, max=400, step=5, description="batches/epoch"),
+        ratio=w.FloatSlider(value=10, min=1, max=10, step=1, description="group ratio"),
+        log_scale=w.Checkbox(value=False, description="log scale"))
+
+
+def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0.98, ax=None):
+    """The lr_find curve with a chosen smoothing and skips, the suggestion marked; returns (Figure, Suggestion)."""
+    from .plots import suggest
+    lrs = np.array([l[-1] for l in finder.lrs])
+    raw = np.array(finder.losses)
+    sm = smooth(raw, beta)
+    end = len(lrs) - n_skip_end
+    lrs_v, raw_v, sm_v = lrs[n_skip:end], raw[n_skip:end], sm[n_skip:end]
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
+    ax.plot(lrs_v, raw_v, alpha=0.25, label="batch loss")
+    ax.plot(lrs_v, sm_v, label=f"smoothed (beta {beta})")
+    try:
+        s = suggest(lrs_v, sm_v)
+        ax.axvline(s.lr * 10, color="grey", ls=":", label=f"lowest loss at {s.lr * 10:.2g}")
+        ax.axvline(s.lr, color="C2", ls="--", label=f"suggestion = lowest / 10 = {s.lr:.2g}")
+        ax.axvline(s.steep, color="C3", ls="-.", label=f"steepest descent {s.steep:.2g}")
+    except ValueError:
+        s = None
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, s
+
+
+def lr_find_explorer(finder):
+    """Sliders for the skips and the smoothing of a recorded lr_find sweep."""
+    import ipywidgets as w
+    n = len(finder.losses)
+
+    def show(n_skip=min(10, n // 10), n_skip_end=min(5, n // 10), beta=0.98):
+        fig, s = lr_find_figure(finder, n_skip, n_skip_end, beta)
+        plt.show()
+        return s
+
+    return w.interactive(show, n_skip=w.IntSlider(value=min(10, n // 10), min=0, max=max(0, n // 2)),
+                         n_skip_end=w.IntSlider(value=min(5, n // 10), min=0, max=max(0, n // 2)),
+                         beta=w.FloatSlider(value=0.98, min=0.0, max=0.99, step=0.01))
