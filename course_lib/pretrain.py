@@ -194,11 +194,14 @@ def write_weights(model: torch.nn.Module, a: argparse.Namespace, summary: dict) 
     cmd = "python -m course_lib.pretrain " + " ".join(shlex.quote(s) for s in a.argv)
     cpu = platform.processor() or platform.machine()
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() and a.device != "cpu" else "none"
+    src = ("IFS fractals" if a.mix == "ifs"
+           else "IFS fractals on flat/gradient/texture backgrounds plus texture classes")
     md = f"""# resnet_mini pretrained weights
 
-Weights for `course_lib.backbones.resnet_mini(pretrained=True)`, learnt on generated images only
-({a.mix}: {"IFS fractals" if a.mix == "ifs" else "IFS fractals on mixed backgrounds plus texture classes"};
-see `course_lib/fractals.py`). No photos and no network were used.
+Weights for `course_lib.backbones.resnet_mini(pretrained=True)`, learnt on generated images only:
+{src} (`--mix {a.mix}`, see `course_lib/fractals.py`). No photos and no network were used.
+Rerunning the command retrains from scratch when no checkpoint is present; with one it resumes
+and reaches the same weights (per-epoch seeding).
 
 | | |
 |---|---|

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import random
-from contextlib import contextmanager
 from enum import Enum
 from typing import Callable, Sequence
 
@@ -18,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .devices import cpu_threads
 from .images import _to_rgb, draft_side, open_image
 
 imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -133,24 +133,6 @@ def _resize(img: Image.Image, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x[None], size=(size[1], size[0]), mode="bilinear", antialias=True, align_corners=False)[0]
 
 
-@contextmanager
-def _one_thread():
-    """Run per-image tensor work on one thread, restoring torch's setting afterwards.
-
-    One image is too little work to split: in the main process (num_workers=0) torch would spread
-    every small op over all cores, and on a busy machine each op then waits for a core to free up.
-    DataLoader workers already run with one thread, so there this changes nothing.
-    """
-    n = torch.get_num_threads()
-    if n > 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if n > 1:
-            torch.set_num_threads(n)
-
-
 class Tfms:
     """A full image pipeline for one size: decode, scale, augment, crop, normalise."""
 
@@ -207,7 +189,9 @@ class Tfms:
         return x[..., top:top + s, left:left + s]
 
     def __call__(self, img: Image.Image | str | os.PathLike) -> torch.Tensor:
-        with _one_thread():
+        # one image is too little work to split: spread over all cores (num_workers=0), every small op
+        # waits for a busy core; loader workers already run on one thread, where this changes nothing
+        with cpu_threads(1):
             if not isinstance(img, Image.Image):
                 img = open_image(img, min_side=self.need_side)
             elif img.mode != "RGB":

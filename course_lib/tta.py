@@ -37,7 +37,13 @@ from .devices import amp_dtype, compute_threads, cpu_threads, to_device
 
 def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, average: bool = False,
         progress: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """(log_preds (1 + n_aug, N, C), y): a plain pass, then `n_aug` augmented passes; y is None for the test set."""
+    """(log_preds (1 + n_aug, N, C), y): a plain pass, then `n_aug` augmented passes; y is None for the test set.
+
+    average=True returns (probs (N, C), y), averaged in probability space. `seed` fixes the
+    augmentations (with or without loader workers); without it one number is drawn from Python's
+    `random`, so `set_seed` at the top of a notebook makes TTA repeatable too. The model's
+    train/eval modes and the global random states are put back afterwards, also after Ctrl-C.
+    """
     n_aug = int(n_aug)
     if n_aug < 0:
         raise ValueError(f"n_aug must be >= 0 (the number of augmented passes); got {n_aug}.")

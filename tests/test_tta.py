@@ -82,7 +82,7 @@ def test_average_is_in_probability_space(learn):
 
 
 def test_test_set_has_no_labels(learn):
-    log_preds, y = learn.TTA(n_aug=2, is_test=True, seed=0, progress=False)
+    log_preds, y = learn.TTA(n_aug=2, is_test=True, seed=0)  # with the progress bar
     assert y is None
     assert log_preds.shape == (3, len(learn.data.test_ds), learn.data.c)
 
@@ -149,7 +149,7 @@ def test_restores_train_mode_including_frozen_batchnorm(learn):
 def test_keyboard_interrupt_restores_state(learn):
     learn.model.train()
     before = _modes(learn.model)
-    py, tr = random.getstate(), torch.get_rng_state()
+    py, tr, threads = random.getstate(), torch.get_rng_state(), torch.get_num_threads()
     calls = []
 
     def interrupt(module, inp, out):
@@ -165,6 +165,7 @@ def test_keyboard_interrupt_restores_state(learn):
         h.remove()
     assert _modes(learn.model) == before
     assert random.getstate() == py and torch.equal(torch.get_rng_state(), tr)
+    assert torch.get_num_threads() == threads
     learn.model.eval()
 
 

@@ -30,7 +30,7 @@ FULL = os.environ.get("COURSE_LIB_FULL") == "1"
 if FULL:
     PATH, arch, sz, bs = find_real("dogscats", root="../data"), resnet34, 224, 64
 else:
-    PATH, arch, sz, bs = ensure_sample("dogscats", root="../data"), "resnet_mini", SZ_SAMPLE, 32
+    PATH, arch, sz, bs = ensure_sample("dogscats", root="../data"), "resnet_mini", 96, 32
 LR = 1e-2          # the lesson's learning rate
 set_seed(42)
 results = {}       # accuracy after each step, for the summary at the end
@@ -207,6 +207,7 @@ summary = pd.DataFrame({"step": list(results), "accuracy": list(results.values()
 summary
 
 # %%
+MIN_FINAL_ACC = 0.95 if FULL else 0.55   # chance is 0.5; see the README for the figures measured
 final = results["3. unfreeze, differential lrs, cycle_mult=2"]
 assert final > MIN_FINAL_ACC, f"final accuracy {final:.3f} not above {MIN_FINAL_ACC}"
 assert results["2b. SGDR + augmentation"] >= results["2a. SGDR, no augmentation"] - 0.03, results

@@ -1,0 +1,64 @@
+"""The committed notebooks: built from src/, executed, small, with a figure or table wherever one is drawn."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+sys.path.insert(0, str(NB_DIR))
+NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_all_three_lesson_notebooks_exist():
+    names = [p.stem for p in NOTEBOOKS]
+    assert names == ["01_dogs_vs_cats", "02_dog_breeds", "03_lr_schedules"], names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_executed_small_and_clean(path):
+    assert path.stat().st_size < 2 * 1024 * 1024, f"{path.name} is over 2 MB"
+    nb = json.loads(path.read_text())
+    cells = code_cells(nb)
+    counts = [c["execution_count"] for c in cells]
+    assert all(isinstance(n, int) for n in counts), f"{path.name}: unexecuted cells"
+    assert counts == sorted(counts), f"{path.name}: not executed top to bottom"
+    errors = [i for i, c in enumerate(cells) if any(o["output_type"] == "error" for o in c["outputs"])]
+    assert not errors, f"{path.name}: error outputs in code cells {errors}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_plots_have_images_and_tables_have_html(path):
+    nb = json.loads(path.read_text())
+    for i, c in enumerate(code_cells(nb)):
+        src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        kinds = {k for o in c["outputs"] for k in o.get("data", {})}
+        if "plt.show()" in src and "NBVAL_IGNORE_OUTPUT" not in src:
+            assert "image/png" in kinds, f"{path.name} cell {i} draws a plot but has no image/png output"
+        last = src.strip().splitlines()[-1] if src.strip() else ""
+        if last.startswith(("pd.DataFrame(", "summary", "label_df.head()")) or ".iloc[" in last:
+            assert "text/html" in kinds, f"{path.name} cell {i} shows a table but has no text/html output"
+        if "learn.fit(" in src:
+            assert "text/html" in kinds or any(o.get("name") == "stdout" for o in c["outputs"]), \
+                f"{path.name} cell {i}: fit without its epoch table"
+
+
+def test_no_trailing_semicolon_plots():
+    for path in sorted((NB_DIR / "src").glob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            assert not (line.rstrip().endswith(";") and ("plt." in line or "ax" in line)), f"{path.name}:{n}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_matches_its_source(path):
+    from build import parse
+    src = NB_DIR / "src" / f"{path.stem}.py"
+    expected = [(c.cell_type, c.source) for c in parse(src.read_text()).cells]
+    nb = json.loads(path.read_text())
+    actual = [(c["cell_type"], c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
+              for c in nb["cells"]]
+    assert actual == expected, f"{path.name} is out of date: run python notebooks/build.py {path.stem[:2]}"

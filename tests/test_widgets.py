@@ -1,0 +1,62 @@
+"""The schedule and lr_find explorers: the pure functions behind them and the widgets driven headlessly."""
+import matplotlib.figure
+import numpy as np
+import pytest
+
+from course_lib.schedules import sgdr_schedule
+from course_lib.widgets import (group_lrs, group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer,
+                                schedule_figure)
+
+
+def test_group_lrs_ratio():
+    assert np.allclose(group_lrs(1e-2, 3, 10), [1e-4, 1e-3, 1e-2])
+    assert np.allclose(group_lrs(9e-3, 3, 3), [1e-3, 3e-3, 9e-3])
+
+
+def test_group_schedule_is_the_sgdr_multiplier_times_each_rate():
+    s = group_schedule(1e-2, 3, 1, 2, n_batch=20, ratio=10)
+    assert s.shape == (7 * 20, 3)
+    assert np.allclose(s / s[:, [2]], [1e-2, 1e-1, 1])
+    assert np.allclose(s[:, 2], 1e-2 * sgdr_schedule(20, 3, 1, 2))
+
+
+def test_schedule_figure_summary():
+    fig, summ = schedule_figure(1e-2, 3, 1, 2, n_batch=10)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert summ.epochs == 7 and summ.iterations == 70 and summ.restarts == [1.0, 3.0]
+    assert "7 epochs" in fig.axes[0].get_title()
+
+
+def test_schedule_explorer_recomputes_on_slider_change():
+    w = schedule_explorer()
+    sliders = {c.description: c for c in w.kwargs_widgets}
+    sliders["cycle_mult"].value = 1
+    assert w.result.epochs == 3
+    sliders["n_cycle"].value = 4
+    sliders["cycle_mult"].value = 2
+    assert w.result.epochs == 15 and w.result.restarts == [1.0, 3.0, 7.0]
+
+
+class FakeFinder:
+    """A recorded sweep: loss falls, bottoms out at lr 1e-1, then explodes."""
+
+    def __init__(self):
+        lrs = np.logspace(-5, 1, 100)
+        self.lrs = [np.array([l / 100, l / 10, l]) for l in lrs]
+        x = np.log10(lrs)
+        self.losses = list(np.where(x < -1, 1.0 - 0.5 * (x + 5) / 4, 0.5 + 3 * (x + 1) ** 2))
+
+
+def test_lr_find_figure_suggests_a_tenth_of_the_minimum():
+    fig, s = lr_find_figure(FakeFinder(), beta=0.0)
+    assert s.lr == pytest.approx(1e-2, rel=0.2)
+    assert 1e-5 <= s.steep < 1e-1
+
+
+def test_lr_find_explorer_changes_with_smoothing():
+    w = lr_find_explorer(FakeFinder())
+    sliders = {c.description: c for c in w.kwargs_widgets}
+    sliders["beta"].value = 0.0
+    raw = w.result.lr
+    sliders["beta"].value = 0.9
+    assert w.result.lr >= raw  # smoothing lags the curve, so its minimum moves right
