@@ -124,8 +124,9 @@ def main() -> None:
             print(f"generated {a.n} JPEGs in {time.perf_counter() - t:.1f}s under {root}")
         jpgs = list((root / "train").rglob("*.jpg"))
         kb = np.mean([f.stat().st_size for f in jpgs]) / 1024
-        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
-              f"({torch.get_num_threads()} threads); {len(jpgs)} JPEGs of {kb:.0f} KB on average, bs={a.bs}, repeats={a.repeats}, "
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+              f"torch {torch.__version__} ({torch.get_num_threads()} threads), Pillow {Image.__version__}")
+        print(f"data: {len(jpgs)} JPEGs of {kb:.0f} KB on average; bs={a.bs}, repeats={a.repeats}, "
               f"torchvision crop={a.tv_crop}")
         print(f"{'sz':>4} {'workers':>7}  {'pipeline':<22} {'median img/s':>12}   runs")
         ratios = {}

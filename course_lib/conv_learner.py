@@ -38,7 +38,7 @@ class ConvLearner(Learner):
         """The lesson's learner: `arch` (e.g. resnet34 or 'resnet_mini') cut before pooling, new head, head-only training."""
         name = arch_name(arch)
         full = build_backbone(name, pretrained=pretrained)
-        body, nf, _ = cut_body(name, full)
+        body, nf = cut_body(name, full)
         head = make_head(nf, data.c, ps, xtra_fc)
         return cls(data, name, ConvNet(body, head), precompute=precompute, **kw)
 

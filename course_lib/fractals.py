@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-__all__ = ["IFS", "sample_ifs", "chaos_game", "render_ifs", "render_texture", "render_split",
-           "SourceData", "make_source"]
+__all__ = ["IFS", "sample_ifs", "chaos_game", "render_ifs", "Texture", "sample_texture", "render_texture",
+           "render_split", "SourceData", "make_source", "MIXES"]
 
 MIXES = ("ifs", "ifs+tex")
 
@@ -272,9 +273,8 @@ def main() -> None:
     x, _ = render_split(a.classes, a.per_class, a.sz, a.seed, 0, a.mix)
     dt = time.perf_counter() - t
     print(f"rendered {len(x)} images at {a.sz}px in {dt:.1f}s: {len(x) / dt:.0f} images/s")
-    from pathlib import Path
+    from PIL import Image  # only the preview needs Pillow
 
-    from PIL import Image
     k = min(8, a.per_class)
     grid = x.view(a.classes, a.per_class, 3, a.sz, a.sz)[:, :k]  # one row per class
     grid = grid.permute(0, 3, 1, 4, 2).reshape(a.classes * a.sz, k * a.sz, 3).numpy()

@@ -109,15 +109,12 @@ class AdaptiveConcatPool2d(nn.Module):
         return torch.cat([torch.amax(x, dim=(-2, -1)), x.mean(dim=(-2, -1))], dim=1)
 
 
-def cut_body(arch, m: nn.Module) -> tuple[nn.Sequential, int, list[int]]:
-    """(body, channels out, split points) with the body cut before the pooling and classifier."""
-    spec = ARCHS[arch_name(arch)]
-    if spec.kind == "densenet":
-        feats = list(m.features.children())
-        body = nn.Sequential(*feats, nn.ReLU(inplace=True))
-        return body, m.classifier.in_features, [8]  # split before denseblock3, as the resnets' layer3
-    body = nn.Sequential(*list(m.children())[:8])
-    return body, m.fc.in_features, [6]
+def cut_body(arch, m: nn.Module) -> tuple[nn.Sequential, int]:
+    """(body, channels out): the network cut before its pooling and classifier."""
+    if ARCHS[arch_name(arch)].kind == "densenet":
+        # torchvision applies this ReLU in forward(), outside `features`; the body needs it
+        return nn.Sequential(*m.features.children(), nn.ReLU(inplace=True)), m.classifier.in_features
+    return nn.Sequential(*list(m.children())[:8]), m.fc.in_features
 
 
 def make_head(nf: int, c: int, ps=None, xtra_fc=None) -> nn.Sequential:
@@ -158,15 +155,11 @@ class LayerGroup(nn.Sequential):
 
 def layer_groups(arch, body: nn.Sequential, head: nn.Sequential) -> list[LayerGroup]:
     """The lesson's three groups: early body, late body, head."""
-    spec = ARCHS[arch_name(arch)]
-    split = 8 if spec.kind == "densenet" else 6
-    names = list(dict(body.named_children()).keys())
     kids = list(body.children())
-    if spec.kind == "resnet":
-        desc = ["body[0:6] conv1..layer2", "body[6:8] layer3..layer4"]
+    if ARCHS[arch_name(arch)].kind == "densenet":
+        split, desc = 8, ["body[0:8] conv0..transition2", "body[8:] denseblock3..norm5"]
     else:
-        desc = [f"body[0:{split}] conv0..transition2", f"body[{split}:] denseblock3..norm5"]
-    del names
+        split, desc = 6, ["body[0:6] conv1..layer2", "body[6:8] layer3..layer4"]
     return [LayerGroup(desc[0], kids[:split]), LayerGroup(desc[1], kids[split:]), LayerGroup("head", [head])]
 
 

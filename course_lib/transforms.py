@@ -174,7 +174,7 @@ class Tfms:
         return max(self.sz, round(w * r)), max(self.sz, round(h * r))
 
     def scale(self, img: Image.Image) -> Image.Image:
-        """Resize so the shorter side is `sz` (times a random zoom when training), or squish to a square."""
+        """The scaling step on its own, as a PIL image to look at (the pipeline resizes the same way, in torch)."""
         size = self.scaled_size(*img.size)
         return img if size == img.size else img.resize(size, Image.BILINEAR, reducing_gap=3.0)
 
@@ -197,7 +197,7 @@ class Tfms:
             elif img.mode != "RGB":
                 img = _to_rgb(img)
             x = _resize(img, self.scaled_size(*img.size))  # uint8 CHW
-            out = torch.empty(3, self.sz, self.sz)
+            out = torch.empty(3, self.sz, self.sz, dtype=torch.float32)
             augs = self.aug_tfms if self.train else []
             if not (self.pad or augs):  # nothing to do before the crop: only the sz x sz square becomes floats
                 return torch.addcmul(self._shift, self.crop(x).float(), self._scale255, out=out)

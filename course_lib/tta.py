@@ -30,7 +30,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from .devices import amp_dtype, compute_threads, cpu_threads, to_device
 
@@ -65,22 +65,31 @@ def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, a
     modes = [(m, m.training) for m in model.modules()]  # frozen BatchNorm may be in eval inside a train() model
     py_state, torch_state = random.getstate(), torch.get_rng_state()
     cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-    aug_dl, pbar = None, None
+    pbar = aug_it = None
     try:
         from tqdm.auto import tqdm
         pbar = tqdm(total=1 + n_aug, desc="TTA passes", unit="pass", leave=False, disable=not progress)
+        # the n_aug passes run back to back through one loader over the augmented set repeated n_aug
+        # times: the same images in the same order as n_aug separate epochs, without a start-up pause
+        # (worker start, first batch) before each pass. With workers, they start loading during the
+        # plain pass; without, seeding must wait until the plain pass is done.
+        aug_dl = aug_it = None
+        if n_aug and data.num_workers > 0:
+            aug_dl = _seeded_loader(data, _Repeat(aug_ds, n_aug), seed)
+            aug_it = iter(aug_dl)
         passes = [_outputs(learn, data.test_dl if is_test else data.val_dl)]  # validation transforms
         pbar.update()
         if n_aug:
-            aug_dl = _seeded_loader(data, aug_ds, seed)
-            for _ in range(n_aug):
-                passes.append(_outputs(learn, aug_dl))
-                pbar.update()
+            if aug_dl is None:
+                aug_dl = _seeded_loader(data, _Repeat(aug_ds, n_aug), seed)
+            out = _outputs(learn, aug_dl, aug_it, on_items=pbar.update, n_per_pass=len(plain_ds))
+            passes += list(out.reshape(n_aug, len(plain_ds), -1))
     finally:
-        # runs on errors and Ctrl-C alike: the model, the global RNGs and the workers are as they were
+        # runs on errors and Ctrl-C alike: workers stopped, the model and the global RNGs as they were
+        if aug_it is not None:
+            _stop(aug_it)
         if pbar is not None:
             pbar.close()
-        _shutdown(aug_dl)
         for m, training in modes:
             m.training = training
         random.setstate(py_state)
@@ -96,20 +105,53 @@ def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, a
     return preds, y
 
 
+class _Repeat(Dataset):
+    """`ds` n times over: item i is ds[i % len(ds)], so one epoch of it is n epochs of `ds`."""
+
+    def __init__(self, ds, n: int):
+        self.ds, self.n = ds, n
+
+    def __len__(self) -> int:
+        return self.n * len(self.ds)
+
+    def __getitem__(self, i: int):
+        return self.ds[i % len(self.ds)]
+
+
 @torch.inference_mode()
-def _outputs(learn, dl) -> np.ndarray:
-    """Log-softmax (or sigmoid, multi-label) of the whole model over one loader, in loader order."""
+def _outputs(learn, dl, it=None, on_items=None, n_per_pass: int = 0) -> np.ndarray:
+    """Log-softmax (or sigmoid, multi-label) of the whole model over one loader (or its started `it`), in order.
+
+    `on_items(k)` is called each time another `n_per_pass` items are done (the progress bar).
+    """
     model, device = learn.model, learn.device
     model.eval()  # BatchNorm running statistics, no dropout: the same function in every pass
     dtype = amp_dtype(device)
-    outs = []
-    # leave the loader's worker processes their cores: oversubscribed threads spin-wait (as in predict)
-    with cpu_threads(compute_threads(device, dl.num_workers)):
-        for xb, _ in dl:
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                out = model(to_device(xb, device)).float()
-            outs.append(torch.sigmoid(out) if learn.data.is_multi else F.log_softmax(out, dim=1))
+    outs, seen = [], 0
+    it = iter(dl) if it is None else it
+    try:
+        # leave the loader's worker processes their cores: oversubscribed threads spin-wait (as in predict)
+        with cpu_threads(compute_threads(device, dl.num_workers)):
+            for xb, _ in it:
+                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                    out = model(to_device(xb, device)).float()
+                outs.append(torch.sigmoid(out) if learn.data.is_multi else F.log_softmax(out, dim=1))
+                if on_items is not None and n_per_pass:
+                    done = (seen + len(xb)) // n_per_pass - seen // n_per_pass
+                    seen += len(xb)
+                    if done:
+                        on_items(done)
+    finally:
+        if not dl.persistent_workers:
+            _stop(it)
     return torch.cat(outs).cpu().numpy()
+
+
+def _stop(it) -> None:
+    """Stop a loader iterator's worker processes now (an interrupted pass), not when its traceback is freed."""
+    stop = getattr(it, "_shutdown_workers", None)  # only multi-process iterators have workers to stop
+    if stop is not None:
+        stop()
 
 
 def _seeded_loader(data, ds, seed: int) -> DataLoader:
@@ -121,16 +163,10 @@ def _seeded_loader(data, ds, seed: int) -> DataLoader:
         torch.manual_seed(seed % 2**63)
         return data.loader(ds)
     # each worker seeds its own `random` from a base seed drawn from `generator` when it starts; the
-    # data object's persistent workers have long started, so a fresh loader is the only way to set it
+    # data object's persistent workers have long started, so a fresh loader is the only way to set it.
+    # Batches go to the workers in a fixed round robin, so each worker's stream of images is fixed too.
     g = torch.Generator().manual_seed(seed % 2**63)
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
-    # persistent: the n_aug passes reuse the same workers, whose streams continue deterministically
-    return DataLoader(ds, batch_size=data.bs, shuffle=False, num_workers=nw, persistent_workers=True,
+    return DataLoader(ds, batch_size=data.bs, shuffle=False, num_workers=nw, persistent_workers=False,
                       pin_memory=torch.cuda.is_available(), multiprocessing_context=ctx, generator=g)
 
-
-def _shutdown(dl: DataLoader | None) -> None:
-    """Stop the worker processes of a loader made by `_seeded_loader` now, not when garbage is collected."""
-    it = getattr(dl, "_iterator", None) if dl is not None and dl.num_workers > 0 else None
-    if it is not None and hasattr(it, "_shutdown_workers"):
-        it._shutdown_workers()

@@ -48,7 +48,7 @@ def unnorm(x: torch.Tensor) -> torch.Tensor:
 def test_output_shape_and_dtype(train):
     trn, val = tfms_from_model("any_arch", 24, aug_tfms=transforms_side_on, max_zoom=1.1)
     x = (trn if train else val)(textured())
-    assert x.shape == (3, 24, 24) and x.dtype == torch.float32
+    assert x.shape == (3, 24, 24) and x.dtype == torch.float32 and x.is_contiguous()
 
 
 def test_normalisation_uses_imagenet_stats():

@@ -1,6 +1,7 @@
 """TTA and single-image prediction: shapes, real augmentation (also with precompute), seeds, restored state."""
 from __future__ import annotations
 
+import multiprocessing
 import random
 from pathlib import Path
 
@@ -120,6 +121,24 @@ def test_seed_reproducible_with_workers(root):
     b, _ = tta(learn, n_aug=2, seed=5, progress=False)
     np.testing.assert_array_equal(a, b)
     assert np.abs(a[1] - a[0]).max() > 1e-4
+    assert np.abs(a[2] - a[1]).max() > 1e-4
+    # Ctrl-C during the augmented passes leaves no worker process behind
+    before = set(multiprocessing.active_children())  # the data object's own persistent validation worker
+    calls = []
+
+    def interrupt(module, inp, out):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    h = learn.model.register_forward_hook(interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            tta(learn, n_aug=3, seed=0, progress=False)
+    finally:
+        h.remove()
+    assert set(multiprocessing.active_children()) == before
+    np.testing.assert_array_equal(tta(learn, n_aug=2, seed=5, progress=False)[0], a)  # and still works
 
 
 def test_precompute_still_augments(root):
@@ -204,3 +223,22 @@ def test_predict_image_matches_validation_pass(learn):
     predict_image(learn, Image.open(fn))  # a PIL image works too, and the mode comes back
     assert learn.model.training
     learn.model.eval()
+
+
+def test_pass_order_with_an_identity_augmentation(tmp_path):
+    # square images of exactly sz and no augmentation: every augmented pass must equal the plain pass,
+    # row for row, also when batches straddle the boundary between passes (10 images, bs 3)
+    rng = np.random.default_rng(2)
+    for c in CLASSES:
+        for split in ("train", "valid"):
+            (tmp_path / split / c).mkdir(parents=True)
+        for i in range(5):
+            for split in ("train", "valid"):
+                Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(tmp_path / split / c / f"{i}.png")
+    data = ImageClassifierData.from_paths(tmp_path, bs=3, tfms=tfms_from_model("resnet18", 32), num_workers=0)
+    torch.manual_seed(0)
+    learn = ConvLearner.pretrained("resnet18", data, pretrained=False, device="cpu")
+    log_preds, _ = tta(learn, n_aug=3, seed=0, progress=False)
+    for k in range(1, 4):
+        np.testing.assert_allclose(log_preds[k], log_preds[0], atol=1e-5)
+    assert np.abs(log_preds[0][:, 0] - log_preds[0][0, 0]).max() > 1e-4  # rows do differ, so order is tested
