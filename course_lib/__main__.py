@@ -54,6 +54,12 @@ def main(argv=None) -> pd.DataFrame:
     plots.mkdir(parents=True, exist_ok=True)
     n = 1 if a.quick else 3
 
+    import matplotlib.pyplot as plt
+
+    def save_plot(fig, name: str) -> None:
+        fig.savefig(plots / name)
+        plt.close(fig)
+
     def banner(text: str) -> None:
         print(f"\n== {text}", flush=True)
 
@@ -76,14 +82,14 @@ def main(argv=None) -> pd.DataFrame:
     learn.lr_find(num_it=60 if a.quick else 100)
     s = learn.sched.suggestion()
     print(f"   suggested lr {s.lr:.2g} (steepest descent at {s.steep:.2g}); the lesson uses {a.lr:g}")
-    learn.sched.plot().savefig(plots / "lr_find.png")
+    save_plot(learn.sched.plot(), "lr_find.png")
     lr = a.lr
     step(f"2. head only, precompute=True: fit({lr:g}, {n})", lambda: learn.fit(lr, n))
 
     def augmented():
         learn.precompute = False
         res = learn.fit(lr, n, cycle_len=1)
-        learn.sched.plot_lr().savefig(plots / "sgdr.png")
+        save_plot(learn.sched.plot_lr(), "sgdr.png")
         return res
     step(f"3. augmentation, precompute=False, SGDR: fit({lr:g}, {n}, cycle_len=1)", augmented)
 
@@ -92,7 +98,7 @@ def main(argv=None) -> pd.DataFrame:
     def fine_tune():
         learn.unfreeze()
         res = learn.fit(lrs, n, cycle_len=1, cycle_mult=2)
-        learn.sched.plot_lr().savefig(plots / "unfreeze_cycle_mult2.png")
+        save_plot(learn.sched.plot_lr(), "unfreeze_cycle_mult2.png")
         return res
     step(f"4. unfreeze, lr={lrs.tolist()}: fit(lr, {n}, cycle_len=1, cycle_mult=2)", fine_tune)
 

@@ -156,6 +156,11 @@ class ConvLearner(Learner):
             out = self.model(to_device(torch.as_tensor(x), self.device)).float()
         return (torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, 1)).cpu().numpy()
 
+    def predict_image(self, fn, thresh: float = 0.5):
+        """(class name, probabilities) for one image file or PIL image, with the validation transforms."""
+        from .predict import predict_image
+        return predict_image(self, fn, thresh)
+
     def TTA(self, n_aug: int = 4, is_test: bool = False, **kw):
         """Test-time augmentation: (log_preds (1+n_aug, N, C), y) as in the lesson; see course_lib.tta."""
         from .tta import tta

@@ -10,6 +10,10 @@ over all instances of a class at once.
 An optional second family, texture classes, is band-pass filtered noise: each class is a
 frequency band and orientation spread, each instance new noise and new colours.
 
+A third family, shape classes, composes 2-5 geometric primitives (polygons of 3-7 corners,
+ellipses, arcs, strokes; often mirrored in pairs) in a class-specific arrangement; instances
+vary pose, part placement, colours, lighting and background, and may be partly occluded.
+
 Everything is a pure function of the seed: classes come from `Generator([seed, 0, c])`,
 instances of split `s` from `Generator([seed, 1, s, c])`; no global random state.
 
@@ -27,9 +31,10 @@ import torch
 from torch.utils.data import Dataset
 
 __all__ = ["IFS", "sample_ifs", "chaos_game", "render_ifs", "Texture", "sample_texture", "render_texture",
+           "Shape", "sample_shape", "render_shape",
            "render_split", "SourceData", "make_source", "MIXES"]
 
-MIXES = ("ifs", "ifs+tex")
+MIXES = ("ifs", "ifs+tex", "ifs+shapes", "ifs+shapes+tex")
 
 
 @dataclass
@@ -209,11 +214,145 @@ def render_texture(tex: Texture, rng: np.random.Generator, n: int, sz: int = 64)
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
-def _n_tex(classes: int, mix: str) -> int:
-    """How many of `classes` are texture classes for a source mix."""
+# ---------------------------------------------------------------------------------------------
+# Shape classes: compositions of a few geometric primitives in a class-specific arrangement.
+# Fractals and textures teach edges, colour and self-similar detail but little about parts:
+# triangles on top of an ellipse, a small dark disc inside a light one, a curved stroke at
+# one side. A shape class fixes which primitives there are, where they sit relative to each
+# other, their sizes, orientations and which are outlines; an instance moves, scales, rotates
+# and recolours the whole and each part a little, adds lighting, and may hide parts behind
+# occluders.
+
+PRIMS = ("polygon", "ellipse", "arc", "stroke")
+
+
+@dataclass
+class Shape:
+    """A shape class: parts drawn in order (later parts on top), in object coordinates ([-1, 1]^2)."""
+
+    kind: np.ndarray  # (m,) index into PRIMS
+    centre: np.ndarray  # (m, 2)
+    size: np.ndarray  # (m, 2) half-extents (polygon radius, ellipse axes, arc axes, stroke half-length/width)
+    angle: np.ndarray  # (m,) part orientation
+    corners: np.ndarray  # (m,) polygon corner count (3-7); unused for other parts
+    radii: np.ndarray  # (m, 7) per-corner radius factors, so polygons are not all regular
+    span: np.ndarray  # (m, 2) arc start angle and angular length
+    outline: np.ndarray  # (m,) bool: draw the outline only (width in object units)
+    width: np.ndarray  # (m,)
+    rot_range: float  # how far instances rotate: small for "upright" classes, pi for any orientation
+
+
+def sample_shape(rng: np.random.Generator) -> Shape:
+    """Sample one shape class: 2-5 parts, often mirrored left/right as faces and bodies are."""
+    m = int(rng.integers(2, 5))
+    kind = rng.choice(len(PRIMS), m, p=[0.4, 0.3, 0.15, 0.15])
+    kind[0] = rng.choice([0, 1])  # the base part is a filled solid, the rest sit on or around it
+    centre = rng.uniform(-0.55, 0.55, (m, 2))
+    centre[0] = rng.uniform(-0.15, 0.15, 2)
+    size = np.exp(rng.uniform(np.log(0.12), np.log(0.5), (m, 2)))
+    size[0] = rng.uniform(0.4, 0.7, 2)
+    size[:, 1] = np.where(kind == 3, size[:, 1] * 0.25, size[:, 1])  # strokes are thin
+    angle = rng.uniform(0, 2 * np.pi, m)
+    corners = rng.integers(3, 8, m)
+    radii = rng.uniform(0.75, 1.0, (m, 7))
+    span = np.stack([rng.uniform(0, 2 * np.pi, m), rng.uniform(0.6, 1.6, m) * np.pi], 1)
+    outline = (rng.random(m) < 0.3) & (kind < 2)
+    outline[0] = False
+    width = rng.uniform(0.04, 0.1, m)
+    if rng.random() < 0.6:  # mirror the non-base parts across the vertical axis: pairs of ears, eyes
+        k = np.arange(1, m)
+        mir = lambda v: np.concatenate([v, v[k]])  # noqa: E731
+        c2 = centre[k] * [-1, 1]
+        kind, size, corners, radii, outline, width = map(mir, (kind, size, corners, radii, outline, width))
+        centre = np.concatenate([centre, c2])
+        angle = np.concatenate([angle, np.pi - angle[k]])
+        span = np.concatenate([span, np.stack([np.pi - span[k, 0] - span[k, 1], span[k, 1]], 1)])
+        centre[0, 0] = 0.0
+    return Shape(kind, centre, size, angle, corners, radii, span, outline, width,
+                 rot_range=float(rng.choice([0.35, np.pi])))
+
+
+def _sdf(shape: Shape, j: int, q: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Approximate signed distance (object units, negative inside) of part j for points q (n, P, 2)
+    given in the part's own rotated frame, with per-instance half-extents size (n, 2)."""
+    kind = PRIMS[shape.kind[j]]
+    sx, sy = size[:, None, 0], size[:, None, 1]
+    if kind == "polygon":  # convex polygon with jittered corner radii: max over edge half-planes
+        k = int(shape.corners[j])
+        t = 2 * np.pi * np.arange(k) / k
+        v = shape.radii[j, :k, None] * np.stack([np.cos(t), np.sin(t)], 1)  # (k, 2)
+        v = v[None] * size[:, None, :]  # (n, k, 2)
+        e = np.roll(v, -1, 1) - v
+        nrm = np.stack([e[..., 1], -e[..., 0]], -1) / (np.linalg.norm(e, axis=-1, keepdims=True) + 1e-9)
+        return (np.einsum("npd,nkd->npk", q, nrm) - np.einsum("nkd,nkd->nk", v, nrm)[:, None, :]).max(-1)
+    r = np.hypot(q[..., 0] / sx, q[..., 1] / sy)
+    ell = (r - 1) * np.minimum(sx, sy)  # ellipse: scaled radial distance (good enough near the rim)
+    if kind == "ellipse":
+        return ell
+    if kind == "arc":  # the rim of an ellipse between two angles, as a band of the part's width
+        a = np.mod(np.arctan2(q[..., 1] / sy, q[..., 0] / sx) - shape.span[j, 0], 2 * np.pi)
+        off = np.where(a <= shape.span[j, 1], 0.0, 1.0)
+        return np.abs(ell) + off - shape.width[j] / 2
+    # stroke: a capsule along x of half-length sx and half-width sy
+    dx = np.maximum(np.abs(q[..., 0]) - sx, 0)
+    return np.hypot(dx, q[..., 1]) - sy
+
+
+def render_shape(shape: Shape, rng: np.random.Generator, n: int, sz: int = 64, jitter: float = 0.08,
+                 texture_bg: bool = True) -> np.ndarray:
+    """Render `n` varied instances of one shape class as uint8 images (n, sz, sz, 3)."""
+    m = len(shape.kind)
+    g = (np.arange(sz) + 0.5) / sz * 2 - 1
+    P = np.stack(np.meshgrid(g, g), -1).reshape(1, -1, 2)  # pixel centres in [-1, 1], (1, P, 2) as (x, y)
+    # whole-object pose: scale, rotation, flip, position (kept mostly inside the frame)
+    scale = rng.uniform(0.55, 0.95, n)
+    rot = rng.uniform(-shape.rot_range, shape.rot_range, n)
+    flip = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    pos = rng.uniform(-1, 1, (n, 2)) * (1 - 0.7 * scale)[:, None]
+    # points in object coordinates: undo position, rotation, scale, flip
+    c, s = np.cos(rot)[:, None], np.sin(rot)[:, None]
+    d = P - pos[:, None]
+    obj = np.stack([(c * d[..., 0] + s * d[..., 1]) * flip[:, None], -s * d[..., 0] + c * d[..., 1]], -1)
+    obj /= scale[:, None, None]
+    img = _backgrounds(rng, n, sz, texture_bg).reshape(n, -1, 3)
+    px = 2 / sz / scale[:, None]  # one pixel in object units, for anti-aliased edges
+    # lighting: a smooth brightness ramp across the object, direction and strength per instance
+    lt = rng.uniform(0, 2 * np.pi, n)[:, None]
+    light = 1 + rng.uniform(0, 0.5, n)[:, None] * (np.cos(lt) * obj[..., 0] + np.sin(lt) * obj[..., 1]) / 1.5
+    for j in range(m):
+        cj = shape.centre[j] + jitter * rng.standard_normal((n, 2))
+        sj = shape.size[j] * np.exp(jitter * rng.standard_normal((n, 2)))
+        aj = shape.angle[j] + 2 * jitter * rng.standard_normal(n)
+        ca, sa = np.cos(aj)[:, None], np.sin(aj)[:, None]
+        e = obj - cj[:, None]
+        q = np.stack([ca * e[..., 0] + sa * e[..., 1], -sa * e[..., 0] + ca * e[..., 1]], -1)
+        dist = _sdf(shape, j, q, sj)
+        if shape.outline[j]:
+            dist = np.abs(dist) - shape.width[j] / 2
+        a = np.clip(0.5 - dist / px, 0, 1)[..., None]
+        col = rng.random((n, 1, 3)) * np.clip(light, 0.3, 1.6)[..., None]
+        img = img * (1 - a) + np.clip(col, 0, 1) * a
+    # occluders: up to two flat blobs or bars in front, so parts must be recognised from what shows
+    for _ in range(2):
+        on = rng.random(n) < 0.3
+        oc = rng.uniform(-1, 1, (n, 2))
+        osz = rng.uniform(0.1, 0.35, (n, 2))
+        dd = np.abs(P - oc[:, None]) / osz[:, None]
+        inside = np.where(rng.random(n)[:, None] < 0.5, dd.max(-1), np.hypot(dd[..., 0], dd[..., 1])) < 1
+        a = (inside & on[:, None])[..., None]
+        img = np.where(a, rng.random((n, 1, 3)), img)
+    return (np.clip(img, 0, 1).reshape(n, sz, sz, 3) * 255).astype(np.uint8)
+
+
+def _family_counts(classes: int, mix: str) -> tuple[int, int, int]:
+    """How many of `classes` are (IFS, shape, texture) classes for a source mix; IFS classes come first."""
     if mix not in MIXES:
         raise ValueError(f"mix must be one of {MIXES}, got {mix!r}")
-    return classes // 5 if mix == "ifs+tex" else 0
+    n_tex = classes // 5 if "tex" in mix.split("+") else 0
+    n_shape = 0
+    if "shapes" in mix.split("+"):
+        n_shape = classes // 2 if n_tex == 0 else 2 * classes // 5
+    return classes - n_shape - n_tex, n_shape, n_tex
 
 
 def render_split(classes: int, per_class: int, sz: int = 64, seed: int = 0, split: int = 0,
@@ -221,15 +360,19 @@ def render_split(classes: int, per_class: int, sz: int = 64, seed: int = 0, spli
     """Render a whole split: uint8 images (N, 3, sz, sz) and int64 labels (N,), class-major.
 
     Class definitions depend only on `seed`; `split` picks independent instances, so split 0
-    (train) and split 1 (held out) share classes but no images.
+    (train) and split 1 (held out) share classes but no images. Classes are ordered IFS, then
+    shapes, then textures.
     """
-    n_tex = _n_tex(classes, mix)
+    n_ifs, n_shape, n_tex = _family_counts(classes, mix)
+    clutter = mix != "ifs"  # any mixed source puts objects on texture backgrounds too
     xs = []
     for c in range(classes):
         crng = np.random.default_rng([seed, 0, c])
         irng = np.random.default_rng([seed, 1, split, c])
-        if c < classes - n_tex:
-            xs.append(render_ifs(sample_ifs(crng), irng, per_class, sz, texture_bg=n_tex > 0))
+        if c < n_ifs:
+            xs.append(render_ifs(sample_ifs(crng), irng, per_class, sz, texture_bg=clutter))
+        elif c < n_ifs + n_shape:
+            xs.append(render_shape(sample_shape(crng), irng, per_class, sz, texture_bg=clutter))
         else:
             xs.append(render_texture(sample_texture(crng), irng, per_class, sz))
     x = torch.from_numpy(np.concatenate(xs)).permute(0, 3, 1, 2).contiguous()

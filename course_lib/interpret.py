@@ -1,8 +1,7 @@
 """Looking at predictions (lesson 1's plots): which images the model gets right, wrong, or is unsure about.
 
-Every plot returns a matplotlib Figure built without pyplot, so nothing is drawn behind your back:
-a notebook shows it when it is the cell's value (or via `display(fig)`), a script saves it with
-`fig.savefig(...)`. Images are shown as the model saw them: opened with `open_image`, scaled and
+Every plot returns its matplotlib Figure (made through pyplot, like course_lib's other plots): a notebook
+shows it with `plt.show()`, a script saves it with `fig.savefig(...)` and closes it with `plt.close(fig)`. Images are shown as the model saw them: opened with `open_image`, scaled and
 centre-cropped by the validation transforms, then de-normalised.
 
     interp = ClassificationInterpretation.from_learner(learn, tta=True)
@@ -17,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Sequence
 
 import numpy as np
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .metrics import confusion_matrix
@@ -30,12 +30,12 @@ def show_images(imgs: Sequence[np.ndarray], titles: Sequence[str], ncols: int = 
     """A Figure with one image (HWC array in [0, 1]) per axis, `ncols` per row, each with its title."""
     n = len(imgs)
     if n == 0:
-        fig = Figure(figsize=(size * 2, 1.0))
+        fig = plt.figure(figsize=(size * 2, 1.0))
         fig.text(0.5, 0.5, f"{suptitle or 'images'}: none to show", ha="center", va="center")
         return fig
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig = Figure(figsize=(size * ncols, size * nrows + (0.5 if suptitle else 0)), layout="constrained")
+    fig = plt.figure(figsize=(size * ncols, size * nrows + (0.5 if suptitle else 0)), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, img, title in zip(axes, imgs, titles):
         ax.imshow(img)
@@ -60,7 +60,7 @@ def plot_confusion_matrix(cm: np.ndarray, classes: Sequence[str], normalize: boo
     frac = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0)
     shown = frac if normalize else cm
     side = max(4.0, 0.5 * c + 2)
-    fig = Figure(figsize=(side + 1, side), layout="constrained")
+    fig = plt.figure(figsize=(side + 1, side), layout="constrained")
     ax = fig.subplots()
     im = ax.imshow(shown, interpolation="nearest", cmap=cmap, vmin=0, vmax=1 if normalize else max(1, cm.max()))
     fig.colorbar(im, ax=ax, shrink=0.8)

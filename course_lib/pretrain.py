@@ -194,8 +194,12 @@ def write_weights(model: torch.nn.Module, a: argparse.Namespace, summary: dict) 
     cmd = "python -m course_lib.pretrain " + " ".join(shlex.quote(s) for s in a.argv)
     cpu = platform.processor() or platform.machine()
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() and a.device != "cpu" else "none"
-    src = ("IFS fractals" if a.mix == "ifs"
-           else "IFS fractals on flat/gradient/texture backgrounds plus texture classes")
+    parts = a.mix.split("+")
+    src = "IFS fractals" if a.mix == "ifs" else "IFS fractals on flat/gradient/texture backgrounds"
+    if "shapes" in parts:
+        src += ", shape classes (compositions of polygons, ellipses, arcs and strokes, with occluders)"
+    if "tex" in parts:
+        src += " plus texture classes"
     md = f"""# resnet_mini pretrained weights
 
 Weights for `course_lib.backbones.resnet_mini(pretrained=True)`, learnt on generated images only:
