@@ -259,12 +259,13 @@ class LossGuard(Callback):
     order = 1
 
     def before_epoch(self):
-        self.saved = copy.deepcopy(self.learn.model.state_dict())
+        # only what trains can blow up: with precompute that is the head, not the whole network
+        self.saved = copy.deepcopy(self.learn.fit_model.state_dict())
 
     def after_loss(self):
         learn = self.learn
         if learn.training and not torch.isfinite(learn.loss.detach()).all():
-            learn.model.load_state_dict(self.saved)
+            learn.fit_model.load_state_dict(self.saved)
             learn.opt.state.clear()  # momentum built on the blown-up steps would push straight back
             lr = max(float(pg["lr"]) for pg in learn.opt.param_groups)
             raise FloatingPointError(

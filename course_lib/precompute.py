@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from .checkpoint import atomic_save
 from .devices import amp_dtype, compute_threads, cpu_threads, to_device
@@ -97,10 +97,25 @@ class ActivationCache:
         return acts
 
 
-def act_loaders(acts: dict, data) -> tuple[DataLoader, DataLoader]:
+class TensorLoader:
+    """Batches straight from in-memory tensors: slicing whole batches, not stacking items one by one."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, bs: int, shuffle: bool = False):
+        self.x, self.y, self.bs, self.shuffle = x, y, bs, shuffle
+        # as the image loaders do: only a lone last training item (which BatchNorm cannot use) is dropped
+        self.n = len(x) - 1 if shuffle and len(x) % bs == 1 else len(x)
+
+    def __len__(self) -> int:
+        return -(-self.n // self.bs)
+
+    def __iter__(self):
+        idx = torch.randperm(len(self.x))[:self.n] if self.shuffle else torch.arange(self.n)
+        for i in range(0, self.n, self.bs):
+            b = idx[i:i + self.bs]
+            yield self.x[b], self.y[b]
+
+
+def act_loaders(acts: dict, data) -> tuple[TensorLoader, TensorLoader]:
     """(train, valid) loaders over cached activations with the data's labels and batch size."""
-    trn = TensorDataset(acts["trn"], torch.as_tensor(data.trn_ds.y))
-    val = TensorDataset(acts["val"], torch.as_tensor(data.val_ds.y))
-    drop_last = len(trn) % data.bs == 1
-    return (DataLoader(trn, batch_size=data.bs, shuffle=True, drop_last=drop_last),
-            DataLoader(val, batch_size=data.bs))
+    return (TensorLoader(acts["trn"], torch.as_tensor(data.trn_ds.y), data.bs, shuffle=True),
+            TensorLoader(acts["val"], torch.as_tensor(data.val_ds.y), data.bs))
