@@ -20,7 +20,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, help="folder in the from_paths layout (default: the generated sample)")
     p.add_argument("--full", action="store_true", help="real Kaggle data in data/dogscats, resnet34, sz 224, bs 64")
     p.add_argument("--arch", help="resnet_mini (bundled, offline), resnet18, resnet34, resnet50, resnext50, densenet121")
-    p.add_argument("--sz", type=int, help="image size (default 64, or 224 with --full)")
+    p.add_argument("--sz", type=int, help="image size (default 96, or 224 with --full)")
     p.add_argument("--bs", type=int, help="batch size (default 32, or 64 with --full)")
     p.add_argument("--lr", type=float, default=1e-2, help="head learning rate (the lesson's 1e-2)")
     p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: automatic)")
@@ -41,7 +41,7 @@ def main(argv=None) -> pd.DataFrame:
 
     set_seed(a.seed)
     arch = a.arch or ("resnet34" if a.full else "resnet_mini")
-    sz = a.sz or (224 if a.full else 64)
+    sz = a.sz or (224 if a.full else 96)
     bs = a.bs or (64 if a.full else 32)
     if a.data is not None:
         path = a.data
