@@ -16,7 +16,11 @@ SKIP_NAMES = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 class BadImageError(OSError):
     """An image file that cannot be decoded; the message names the file and how to find all such files."""
 
-    def __init__(self, fn: str | os.PathLike, reason: str):
+    def __init__(self, fn: str | os.PathLike, reason: str | None = None):
+        if reason is None:  # rebuilt from a message alone (a DataLoader worker re-raising it in the main process)
+            self.fn, self.reason = None, str(fn)
+            super().__init__(str(fn))
+            return
         self.fn, self.reason = Path(fn), reason
         folder = self.fn.parent.parent if self.fn.parent.parent != Path("") else self.fn.parent
         super().__init__(

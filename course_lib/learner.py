@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .images import BadImageError
 from .devices import compute_threads, cpu_threads, default_device, to_device
 from .metrics import accuracy
 
@@ -167,12 +168,19 @@ class Learner:
 
     def _run_batches(self, dl) -> None:
         self.n_batch = len(dl)
-        for self.i_batch, (self.xb, self.yb) in enumerate(dl):
-            try:
-                self.one_batch()
-            except CancelBatchException:
-                pass
-            self("after_batch")
+        self.i_batch = -1
+        try:
+            for self.i_batch, (self.xb, self.yb) in enumerate(dl):
+                try:
+                    self.one_batch()
+                except CancelBatchException:
+                    pass
+                self("after_batch")
+        except BadImageError as e:
+            # raised while loading the next batch: nothing of it reached the model
+            where = "training" if self.training else "validation"
+            raise BadImageError(f"{e} [{where}, epoch {getattr(self, 'epoch', 0)}, batch {self.i_batch + 2} of "
+                                f"{self.n_batch}; the weights are those after the previous batch]") from e
 
     def one_epoch(self, train: bool) -> None:
         self.training = train

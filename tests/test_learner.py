@@ -377,3 +377,31 @@ def test_multilabel_uses_sigmoid_head(tmp_path):
     assert 0 <= res[1] <= 1
     p = learn.predict()
     assert p.shape == (len(data.val_ds), 3) and (p >= 0).all() and (p <= 1).all()
+
+
+def test_corrupt_image_mid_epoch_names_file_epoch_and_batch(tiny_path):
+    tfms = tfms_from_model("resnet_mini", 32)
+    data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms, num_workers=0)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    learn.fit(1e-2, 1)
+    w = params(learn.model)
+    bad = tiny_path / data.val_ds.fnames[-1]
+    bad.write_bytes(bad.read_bytes()[:200])  # truncated JPEG
+    from course_lib import BadImageError
+    with pytest.raises(BadImageError) as e:
+        learn.fit(1e-2, 1)
+    msg = str(e.value)
+    assert bad.name in msg and "validation, epoch 0, batch 2 of 2" in msg and "verify_images" in msg
+    learn.predict_array(torch.zeros(1, 3, 32, 32))  # still usable
+    assert not same(w, params(learn.model))  # the training epoch before the bad batch was kept
+
+
+def test_corrupt_image_in_a_worker_keeps_its_type(tiny_path):
+    tfms = tfms_from_model("resnet_mini", 32)
+    data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms, num_workers=1)
+    bad = tiny_path / data.trn_ds.fnames[0]
+    bad.write_bytes(b"not an image")
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    from course_lib import BadImageError
+    with pytest.raises(BadImageError, match=r"training, epoch 0"):
+        learn.fit(1e-2, 1)
