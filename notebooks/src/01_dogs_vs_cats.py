@@ -120,7 +120,7 @@ plt.show()
 # %%
 learn = ConvLearner.pretrained(arch, data, precompute=True)
 learn.fit(LR, 1)
-learn.save("after_head")
+_ = learn.save("after_head")
 
 # %%
 plain = ImageClassifierData.from_paths(PATH, bs=bs, tfms=tfms_from_model(arch, sz), test_name="test1")
