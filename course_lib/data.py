@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
-from .images import is_image_file, list_dirs, list_images, open_image
+from .images import BadImageError, is_image_file, list_dirs, list_images, open_image
 from .transforms import Tfms
 
 
@@ -58,9 +58,9 @@ class FilesDataset(Dataset):
     """Images listed by file name (relative to `path`) with labels `y` (None for an unlabelled test set)."""
 
     def __init__(self, fnames: Sequence[str], y: np.ndarray | None, tfm: Tfms, path: Path,
-                 classes: list[str], cache: ImageCache | None = None):
+                 classes: list[str], cache: ImageCache | None = None, skip_bad: bool = False):
         self.fnames, self.y, self.tfm, self.path = np.array(fnames, dtype=object), y, tfm, Path(path)
-        self.classes, self.cache = classes, cache
+        self.classes, self.cache, self.skip_bad = classes, cache, skip_bad
 
     def __len__(self) -> int:
         return len(self.fnames)
@@ -71,12 +71,19 @@ class FilesDataset(Dataset):
         return self.cache.get(fn) if self.cache is not None else fn
 
     def __getitem__(self, i: int):
-        x = self.tfm(self.get_x(i))
+        try:
+            x = self.tfm(self.get_x(i))
+        except BadImageError as e:
+            if not self.skip_bad:
+                raise
+            warnings.warn(f"skip_bad_images: skipped {e.fn} ({e.reason})", stacklevel=2)
+            return None  # dropped by the loader's collate: the batch is one image smaller
         y = -1 if self.y is None else self.y[i]  # a placeholder the loaders never expose as a label
         return x, y
 
     def with_tfm(self, tfm: Tfms) -> "FilesDataset":
         """The same files with another pipeline (e.g. validation images with training augmentation)."""
+        # skipping is for the shuffled training set only: elsewhere predictions must line up with labels
         return FilesDataset(self.fnames, self.y, tfm, self.path, self.classes, self.cache)
 
     def __repr__(self) -> str:
@@ -88,15 +95,16 @@ class ImageClassifierData:
 
     def __init__(self, path: str | os.PathLike, classes: list[str], trn: tuple, val: tuple,
                  test: Sequence[str] | None, tfms: tuple[Tfms, Tfms], bs: int = 64,
-                 num_workers: int | None = None, is_multi: bool = False, cache: bool = False):
+                 num_workers: int | None = None, is_multi: bool = False, cache: bool = False,
+                 skip_bad_images: bool = False):
         self.path, self.classes, self.bs, self.is_multi = Path(path), list(classes), int(bs), is_multi
         self.tfms = tfms
         self.num_workers = default_workers() if num_workers is None else int(num_workers)
         self._split = (trn, val, test)  # kept to rebuild the object at another size
-        self.cached = cache
+        self.cached, self.skip_bad_images = cache, skip_bad_images
         c = ImageCache(tfms[0].need_side) if cache else None
         trn_tfm, val_tfm = tfms
-        self.trn_ds = FilesDataset(trn[0], trn[1], trn_tfm, self.path, self.classes, c)
+        self.trn_ds = FilesDataset(trn[0], trn[1], trn_tfm, self.path, self.classes, c, skip_bad=skip_bad_images)
         self.val_ds = FilesDataset(val[0], val[1], val_tfm, self.path, self.classes, c)
         self.test_ds = FilesDataset(test, None, val_tfm, self.path, self.classes, c) if test is not None else None
         self.fix_ds = self.trn_ds.with_tfm(val_tfm)
@@ -110,7 +118,8 @@ class ImageClassifierData:
     @classmethod
     def from_paths(cls, path: str | os.PathLike, bs: int = 64, tfms: tuple | None = None,
                    trn_name: str = "train", val_name: str = "valid", test_name: str | None = None,
-                   num_workers: int | None = None, cache: bool = False) -> "ImageClassifierData":
+                   num_workers: int | None = None, cache: bool = False, skip_bad_images: bool = False
+                   ) -> "ImageClassifierData":
         """Images in `path/train/<class>/`, `path/valid/<class>/`, optional flat `path/<test_name>/`."""
         path = Path(path)
         trn_dir, val_dir = _need_dir(path, trn_name), _need_dir(path, val_name)
@@ -132,14 +141,14 @@ class ImageClassifierData:
         val = _folder_items(val_dir, classes, path, allow_empty=True)
         test = _test_items(path, test_name)
         tfms = _check_tfms(tfms)
-        return cls(path, classes, trn, val, test, tfms, bs, num_workers, cache=cache)
+        return cls(path, classes, trn, val, test, tfms, bs, num_workers, cache=cache, skip_bad_images=skip_bad_images)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike, folder: str, csv_fname: str | os.PathLike, bs: int = 64,
                  tfms: tuple | None = None, val_idxs: Sequence[int] | None = None, suffix: str = "",
                  test_name: str | None = None, skip_header: bool = True, num_workers: int | None = None,
-                 cat_separator: str = " ", drop_missing: bool = False, cache: bool = False
-                 ) -> "ImageClassifierData":
+                 cat_separator: str = " ", drop_missing: bool = False, cache: bool = False,
+                 skip_bad_images: bool = False) -> "ImageClassifierData":
         """Images in `path/folder/<id><suffix>` labelled by a CSV (id, label[s]); space-separated = multi-label."""
         path = Path(path)
         csv_fname = Path(csv_fname)
@@ -180,7 +189,8 @@ class ImageClassifierData:
         trn = (list(fn_arr[~is_val]), y[~is_val])
         val = (list(fn_arr[is_val]), y[is_val])
         test = _test_items(path, test_name)
-        return cls(path, classes, trn, val, test, _check_tfms(tfms), bs, num_workers, is_multi, cache=cache)
+        return cls(path, classes, trn, val, test, _check_tfms(tfms), bs, num_workers, is_multi, cache=cache,
+                   skip_bad_images=skip_bad_images)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -214,7 +224,7 @@ class ImageClassifierData:
         ctx = mp.get_context("fork") if nw > 0 and sys.platform.startswith("linux") else None
         return DataLoader(ds, batch_size=self.bs, shuffle=shuffle, num_workers=nw, drop_last=drop_last,
                           persistent_workers=nw > 0, pin_memory=torch.cuda.is_available(),
-                          multiprocessing_context=ctx)
+                          multiprocessing_context=ctx, collate_fn=collate_skipping if ds.skip_bad else None)
 
     def _dl(self, name: str, ds, shuffle: bool = False):
         if name not in self._dls:
@@ -234,7 +244,7 @@ class ImageClassifierData:
         tfms = (self.tfms[0].with_size(sz), self.tfms[1].with_size(sz))
         trn, val, test = self._split
         return type(self)(self.path, self.classes, trn, val, test, tfms, bs or self.bs, self.num_workers,
-                          self.is_multi, cache=self.cached)
+                          self.is_multi, cache=self.cached, skip_bad_images=self.skip_bad_images)
 
     def fill_cache(self) -> None:
         """Decode every image once into memory at the reduced size the transforms need."""
@@ -260,6 +270,13 @@ class ImageClassifierData:
 
 
 # ---------------------------------------------------------------------- helpers
+def collate_skipping(batch: list):
+    """default_collate without the items a skipping data set returned as None (None if nothing is left)."""
+    batch = [b for b in batch if b is not None]
+    return default_collate(batch) if batch else None
+
+
+
 def _check_tfms(tfms) -> tuple[Tfms, Tfms]:
     if tfms is None or len(tfms) != 2 or not all(isinstance(t, Tfms) for t in tfms):
         raise TypeError("tfms must be the (train, valid) pair from tfms_from_model(arch, sz, ...)")

@@ -170,7 +170,10 @@ class Learner:
         self.n_batch = len(dl)
         self.i_batch = -1
         try:
-            for self.i_batch, (self.xb, self.yb) in enumerate(dl):
+            for self.i_batch, b in enumerate(dl):
+                if b is None:  # every image of this batch was unreadable and skipped (skip_bad_images)
+                    continue
+                self.xb, self.yb = b
                 try:
                     self.one_batch()
                 except CancelBatchException:
@@ -294,7 +297,10 @@ class Learner:
             self("before_train")
             it = 0
             while it < num_it:
-                for self.i_batch, (self.xb, self.yb) in enumerate(self.trn_dl):
+                for self.i_batch, b in enumerate(self.trn_dl):
+                    if b is None:  # all skipped (skip_bad_images)
+                        continue
+                    self.xb, self.yb = b
                     self.one_batch()
                     self("after_batch")
                     it += 1

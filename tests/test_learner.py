@@ -405,3 +405,17 @@ def test_corrupt_image_in_a_worker_keeps_its_type(tiny_path):
     from course_lib import BadImageError
     with pytest.raises(BadImageError, match=r"training, epoch 0"):
         learn.fit(1e-2, 1)
+
+
+def test_skip_bad_images_trains_on_and_warns(tiny_path):
+    for i in range(3):
+        (tiny_path / "train" / "cats" / f"cat.{i}.jpg").write_bytes(b"broken")
+    tfms = tfms_from_model("resnet_mini", 32)
+    data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms, num_workers=0, skip_bad_images=True)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    with pytest.warns(UserWarning, match="skipped .*cat.[012].jpg"):
+        res = learn.fit(1e-2, 1)
+    assert len(res) == 2
+    # validation and precompute never skip: their predictions must line up with the labels
+    assert not data.fix_ds.skip_bad and not data.val_ds.skip_bad
+    assert data.resize_to(48).skip_bad_images

@@ -1,0 +1,151 @@
+"""Grade exercise notebooks: run each one headless, read the checkers' result lines, print exercise x student.
+
+    python -m course_lib.grade class/*.ipynb [--timeout 60] [--csv grades.csv]
+
+Every checker in `course_lib.exercises` prints `EXERCISE <id> PASS` or `EXERCISE <id> FAIL <hint>`.
+A notebook runs with errors allowed, so one broken cell does not hide the exercises after it; a
+notebook that crashes its kernel or runs past `--timeout` seconds (the whole notebook) is reported as
+such, with whatever it printed before, and the others are still graded. Notebooks are not modified.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from .exercises import EXERCISES
+
+MARKER_RE = re.compile(r"^EXERCISE (\S+) (PASS|FAIL)(?: (.*))?$")
+
+
+@dataclass
+class Graded:
+    """One notebook's outcome: how the run ended and each exercise's last result (PASS|FAIL, hint)."""
+    path: Path
+    student: str
+    status: str = "ok"  # ok | timeout | crashed | unreadable
+    detail: str = ""
+    results: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def markers(nb) -> dict[str, tuple[str, str]]:
+    """Exercise id -> (PASS|FAIL, hint) from the stdout of every cell; a later try of an exercise wins."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "stream" or out.get("name") != "stdout":
+                continue
+            text = out["text"] if isinstance(out["text"], str) else "".join(out["text"])
+            for line in text.splitlines():
+                m = MARKER_RE.match(line.strip())
+                if m:
+                    found[m[1]] = (m[2], m[3] or "")
+    return found
+
+
+def run_notebook(path: Path, timeout: float = 60, student: str | None = None, kernel: str = "python3") -> Graded:
+    """Execute a copy of one notebook with a time limit for the whole run; never raises for the notebook's faults."""
+    g = Graded(Path(path), student or Path(path).stem)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as e:  # not JSON, not a notebook, missing
+        g.status, g.detail = "unreadable", f"{type(e).__name__}: {e}"
+        return g
+    deadline = time.monotonic() + timeout
+    client = NotebookClient(nb, kernel_name=kernel, allow_errors=True, startup_timeout=min(60, int(timeout) + 5),
+                            timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+                            resources={"metadata": {"path": str(Path(path).resolve().parent)}})
+    try:
+        client.execute()
+    except CellTimeoutError:
+        g.status, g.detail = "timeout", f"still running after {timeout:g} s"
+    except DeadKernelError as e:
+        g.status, g.detail = "crashed", f"the kernel died ({e})"
+    except Exception as e:  # kernel failed to start, or nbclient gave up
+        g.status, g.detail = "crashed", f"{type(e).__name__}: {e}"
+    g.results = markers(nb)
+    return g
+
+
+def student_names(paths: list[Path]) -> list[str]:
+    """File stems, or folder/stem where two stems clash (class/ann/student.ipynb, class/bob/student.ipynb)."""
+    stems = [p.stem for p in paths]
+    return [f"{p.parent.name}/{p.stem}" if stems.count(p.stem) > 1 else p.stem for p in paths]
+
+
+def exercise_ids(graded: list[Graded]) -> list[str]:
+    """The known exercises in lesson order, then any others found, in order of appearance."""
+    extra = [e for g in graded for e in g.results if e not in EXERCISES]
+    return list(EXERCISES) + list(dict.fromkeys(extra))
+
+
+def table(graded: list[Graded]) -> str:
+    """Exercise rows x student columns (pass / FAIL / - for not reached), the run status, then every hint."""
+    ids = exercise_ids(graded)
+    head = ["exercise"] + [g.student for g in graded]
+    rows = [[e] + [{"PASS": "pass", "FAIL": "FAIL"}.get(g.results.get(e, ("-",))[0], "-") for g in graded]
+            for e in ids]
+    rows.append(["passed"] + [f"{sum(r[0] == 'PASS' for r in g.results.values())}/{len(ids)}" for g in graded])
+    rows.append(["notebook"] + [g.status for g in graded])
+    widths = [max(len(r[k]) for r in [head] + rows) for k in range(len(head))]
+    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+    notes = []
+    for g in graded:
+        if g.status != "ok":
+            notes.append(f"{g.student}: notebook {g.status}: {g.detail}")
+        notes += [f"{g.student} / {e}: {hint}" for e, (res, hint) in g.results.items() if res == "FAIL" and hint]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def write_csv(graded: list[Graded], fn: str | Path) -> Path:
+    """One row per student and exercise: student, notebook, notebook_status, exercise, result, hint."""
+    fn = Path(fn)
+    with fn.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "notebook", "notebook_status", "exercise", "result", "hint"])
+        for g in graded:
+            for e in exercise_ids(graded):
+                res, hint = g.results.get(e, ("MISSING", ""))
+                w.writerow([g.student, str(g.path), g.status, e, res, hint])
+    return fn
+
+
+def grade(paths: list[str | Path], timeout: float = 60, kernel: str = "python3", progress: bool = True) -> list[Graded]:
+    """Run every notebook in turn; one that fails, crashes or hangs does not stop the others."""
+    paths = [Path(p) for p in paths]
+    out = []
+    for p, name in zip(paths, student_names(paths)):
+        t = time.perf_counter()
+        g = run_notebook(p, timeout, name, kernel)
+        if progress:
+            print(f"{name}: {g.status}, {sum(r[0] == 'PASS' for r in g.results.values())} passed "
+                  f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
+        out.append(g)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m course_lib.grade", description=__doc__.splitlines()[0])
+    p.add_argument("notebooks", nargs="+", help="student notebooks (.ipynb)")
+    p.add_argument("--timeout", type=float, default=60, help="seconds allowed for each whole notebook (default 60)")
+    p.add_argument("--csv", help="also write one row per student and exercise to this CSV file")
+    p.add_argument("--kernel", default="python3", help="Jupyter kernel to run them with (default python3)")
+    a = p.parse_args(argv)
+    graded = grade(a.notebooks, a.timeout, a.kernel)
+    print(table(graded))
+    if a.csv:
+        print(f"wrote {write_csv(graded, a.csv)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
