@@ -104,7 +104,8 @@ def _answered(value, name: str):
 
 def _number(x, what: str) -> float:
     if isinstance(x, (str, bytes)):
-        raise _Feedback(f"{what} should be a number, got the text {x!r}", "return a single float, e.g. 0.01, not a string")
+        raise _Feedback(f"{what} should be a number, got the text {x!r}",
+                        "return a single float, e.g. 0.01, not a string")
     if isinstance(x, (bool, np.bool_)) or np.ndim(x) != 0:
         raise _Feedback(f"{what} should be one number, got {type(x).__name__} {_short(x)}",
                         "return a single float, e.g. 0.01")
@@ -132,6 +133,10 @@ def _array(x, shape: tuple, what: str) -> np.ndarray:
 def _short(x) -> str:
     s = repr(x)
     return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _epochs(xs) -> str:
+    return f"epoch {_fmt(xs)}" if len(xs) == 1 else f"epochs {_fmt(xs)}"
 
 
 def _fmt(xs) -> str:
@@ -186,11 +191,14 @@ def check_sgdr(lr_at, quiet: bool = False) -> Result:
                                 "restart straight at the full rate")
             have = _restarts(got, n_batch, length)
             if have != want:
-                every = f"restarts every {have[0]:g} epoch(s)" if have else "never restarts"
-                raise _Feedback(f"for {case} over {n_cycle} cycles your schedule {every} (after epochs "
-                                f"{_fmt(have)}); expected restarts after epochs {_fmt(want)}",
+                gaps = set(np.round(np.diff([0] + have), 2))
+                said = f"restarts after {_epochs(have)}" if have else "never restarts"
+                if len(have) > 1 and len(gaps) == 1:
+                    said = f"restarts every {have[0]:g} epoch(s) (after {_epochs(have)})"
+                raise _Feedback(f"for {case} over {n_cycle} cycles your schedule {said}; "
+                                f"expected restarts after {_epochs(want)}",
                                 f"cycle k lasts cycle_len * cycle_mult**k epochs, so with cycle_mult={cycle_mult}"
-                                f" the restarts come after epochs {_fmt(want)}; see {SGDR_STEP}")
+                                f" the restarts come after {_epochs(want)}; see {SGDR_STEP}")
             q = length // 4 + 1  # a quarter into the first cycle: cosine and straight line differ most here
             lin = 1 - q / length
             if abs(got[q] - lin) < 0.02 and abs(ref[q] - lin) > 0.05:
@@ -384,7 +392,7 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
                                 "probability: logs of probabilities are <= 0")
             if math.isclose(got, n * ref, rel_tol=1e-6):
                 raise _Feedback(f"got {got:.4f}, {n}x the expected {ref:.4f}", "take the mean over images, not the sum")
-            if math.isclose(got, ref / math.log(10), rel_tol=1e-6) or math.isclose(got, ref / math.log(2), rel_tol=1e-6):
+            if any(math.isclose(got, ref / math.log(b), rel_tol=1e-6) for b in (10, 2)):  # log10 or log2
                 raise _Feedback(f"got {got:.4f}; expected {ref:.4f}", "use the natural log (np.log)")
             pc = np.clip(p, 1e-15, 1 - 1e-15)
             if math.isclose(got, float(-np.log(pc).mean()), rel_tol=1e-6) or \
@@ -426,7 +434,7 @@ def submission_case() -> tuple[np.ndarray, list[str], list[str]]:
 
 
 def check_submission_df(make_df, quiet: bool = False) -> Result:
-    """Exercise 6: `make_df(probs, fnames, classes)` returns the DataFrame Kaggle expects (id + one column per class)."""
+    """Exercise 6: `make_df(probs, fnames, classes)` returns Kaggle's table: id, then one column per class."""
     from .submission import check_submission, submission_ids
 
     def check():

@@ -8,11 +8,13 @@
 # %%
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from course_lib.exercises import (check_diff_lrs, check_log_loss, check_lr_pick, check_sgdr, check_submission_df,
                                   check_tta, lr_find_record, summary)
+from course_lib.schedules import smooth
 
 # %% [markdown]
 # ## 1. The SGDR learning rate
@@ -44,11 +46,17 @@ check_sgdr(lr_at)
 # %% [markdown]
 # ## 2. Read the lr finder
 #
-# `lrs` and `losses` were recorded by `learn.lr_find()`. Plot them (log scale on x, losses smoothed as the
-# lesson does) and set `lr_pick` to the learning rate you would train with.
+# `lrs` and `losses` were recorded by `learn.lr_find()`; the plot shows the smoothed loss against the lr.
+# Set `lr_pick` to the learning rate you would train with.
 
 # %%
 lrs, losses = lr_find_record()
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(lrs, smooth(losses))
+ax.set_xscale("log")
+ax.set_xlabel("learning rate (log scale)")
+ax.set_ylabel("training loss (smoothed)")
+plt.show()
 
 # %%
 # SOLUTION
