@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from course_lib import exercises as ex
-from course_lib.grade import grade, main, markers, table, write_csv
+from course_lib.grade import grade, main, markers, run_notebook, table, write_csv
 
 EX_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
 sys.path.insert(0, str(EX_DIR))
@@ -302,3 +302,12 @@ def test_grader_cli_reports_unreadable_notebooks(tmp_path, capsys):
     assert main([str(bad), "--csv", str(tmp_path / "out.csv")]) == 0
     out = capsys.readouterr().out
     assert ["notebook", "unreadable"] in [l.split() for l in out.splitlines()] and (tmp_path / "out.csv").is_file()
+
+
+def test_untouched_student_notebook_fails_every_checker_with_a_hint():
+    """A student who runs the handed-out notebook as is gets a hint per exercise, never a traceback."""
+    g = run_notebook(EX_DIR / "student.ipynb", timeout=60, student="new")
+    assert g.status == "ok", g.detail
+    assert set(g.results) == set(ex.EXERCISES)
+    for name, (verdict, hint) in g.results.items():
+        assert verdict == "FAIL" and hint, (name, verdict, hint)
