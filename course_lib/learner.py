@@ -27,6 +27,16 @@ class CancelBatchException(Exception):
     """Raised by a callback to skip the rest of a batch."""
 
 
+class OutOfMemory(RuntimeError):
+    """The batch did not fit in memory; the message suggests a batch size that may."""
+
+
+def _is_oom(e: BaseException) -> bool:
+    msg = str(e)
+    return isinstance(e, torch.OutOfMemoryError) or (
+        isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg))
+
+
 class Callback:
     """Base class: override any event method; `order` sorts callbacks (lower runs first)."""
     order = 0
@@ -245,6 +255,18 @@ class Learner:
             self("after_fit")
         except CancelFitException:
             self("after_cancel_fit")
+        except RuntimeError as e:
+            if not _is_oom(e):
+                raise
+            self("after_cancel_fit")
+            bs = getattr(self.data, "bs", None)
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()  # give back what the failed batch held before the user retries
+            hint = (f"rebuild the data with a smaller batch size, e.g. bs={max(1, bs // 2)} (now {bs}), "
+                    f"or a smaller image size" if bs else "use a smaller batch or image size")
+            raise OutOfMemory(f"Out of memory on {self.device} at epoch {self.epoch}, batch "
+                              f"{getattr(self, 'i_batch', 0)}: {hint}. The weights are those after the last "
+                              f"finished batch.") from e
         except KeyboardInterrupt:
             # leave a usable learner: no half-accumulated gradients, history up to the last whole epoch
             self("after_cancel_fit")

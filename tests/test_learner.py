@@ -419,3 +419,16 @@ def test_skip_bad_images_trains_on_and_warns(tiny_path):
     # validation and precompute never skip: their predictions must line up with the labels
     assert not data.fix_ds.skip_bad and not data.val_ds.skip_bad
     assert data.resize_to(48).skip_bad_images
+
+
+class OOMAt(Callback):
+    def after_pred(self):
+        if self.learn.training and self.learn.i_batch == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_out_of_memory_suggests_a_smaller_batch(tiny_learn):
+    from course_lib.learner import OutOfMemory
+    with pytest.raises(OutOfMemory, match=r"bs=4 \(now 8\)"):
+        tiny_learn.fit(1e-2, 1, cbs=[OOMAt()])
+    assert len(tiny_learn.fit(1e-2, 1)) == 2  # still usable
