@@ -116,7 +116,7 @@ class Recorder(Callback):
         row.update({getattr(m, "__name__", f"metric{k}"): v for k, (m, v) in enumerate(zip(learn.metrics, mvals))})
         row["time"] = fmt_time(time.perf_counter() - self.t0)
         self.rows.append(row)
-        if self.show_table:
+        if self.show_table and not learn.quiet:
             self.table.show(self.history)
 
     def after_fit(self):
@@ -178,7 +178,7 @@ class ProgressCallback(Callback):
         sweep = getattr(learn, "n_iter_total", None)  # lr_find runs a fixed number of batches
         total = sweep or learn.n_epoch * len(learn.trn_dl)
         self.bar = tqdm(total=total, desc="lr_find" if sweep else f"epoch 1/{learn.n_epoch}", leave=False,
-                        unit="batch", dynamic_ncols=True)
+                        unit="batch", dynamic_ncols=True, disable=True if learn.quiet else None)
 
     def before_epoch(self):
         if self.bar is not None:
@@ -292,7 +292,8 @@ class LRFinder(Callback):
         self.learn.set_lrs(self.sched_lrs[self.it])
 
     def after_loss(self):
-        loss = self.learn.loss.detach().float().item()
+        from .distributed import mean_loss
+        loss = mean_loss(self.learn.loss)  # the same value in every process, so all stop together
         self.losses.append(loss)
         self.lrs.append(self.sched_lrs[self.it])
         s = smooth(self.losses)[-1]

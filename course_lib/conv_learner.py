@@ -97,6 +97,9 @@ class ConvLearner(Learner):
 
     def save(self, name: str) -> Path:
         """Write weights + arch, classes, size and frozen state to `<data path>/models/<name>.pt`, atomically."""
+        from . import distributed
+        if not distributed.is_main():  # in a distributed run rank 0 writes; the others have the same weights
+            return self._ck_path(name)
         ck = {"format": FORMAT, "version": 1, "arch": self.arch, "classes": list(self.data.classes),
               "sz": int(self.data.sz), "frozen_to": int(self.frozen_to), "is_multi": bool(self.data.is_multi),
               "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}

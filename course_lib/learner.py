@@ -77,6 +77,8 @@ class Learner:
         self.history = pd.DataFrame()
         self.n_fit, self.training = 0, False
         self.frozen_to = 0
+        self.wrapped: nn.Module | None = None  # the DDP wrapper of fit_model while a distributed fit runs
+        self.quiet = False  # ranks > 0 of a distributed run print nothing
         self.last_val: list[float] = []
         self.sched = None  # the Recorder of the last fit or lr_find: learn.sched.plot_lr() etc.
         self.add_cbs(cbs)
@@ -163,7 +165,7 @@ class Learner:
     def one_batch(self) -> None:
         self.xb, self.yb = to_device(self.xb, self.device), to_device(self.yb, self.device)
         self("before_batch")
-        self.pred = self.fit_model(self.xb)
+        self.pred = (self.wrapped or self.fit_model)(self.xb)
         self("after_pred")
         self.loss = self.loss_func(self.pred, self.yb)
         self("after_loss")
@@ -218,6 +220,7 @@ class Learner:
 
         Returns [val_loss, *metrics] of the last epoch.
         """
+        from . import distributed
         from .callbacks import LossGuard, MixedPrecision, ParamScheduler, ProgressCallback, Recorder, SaveCallback
         from .schedules import n_epochs as count_epochs
 
@@ -234,6 +237,8 @@ class Learner:
         if cycle_save_name or best_save_name:
             extra.append(SaveCallback(cycle_save_name, best_save_name))
         extra += list(cbs)
+        if distributed.active():
+            extra.insert(0, distributed.DistributedCallback())
         self.trn_dl, self.val_dl = self.loaders()
         self.add_cbs(extra)
         with cpu_threads(self.threads()):
@@ -287,6 +292,7 @@ class Learner:
         The sweep runs `num_it` batches (cycling the training set if it is shorter), stopping early once
         the smoothed loss is NaN or above 4x its best. `learn.sched.plot()` shows it with the suggestion.
         """
+        from . import distributed
         from .callbacks import LRFinder, MixedPrecision, ProgressCallback
         from .schedules import find_lrs
 
@@ -298,6 +304,8 @@ class Learner:
         bn_mode = {m: m.training for m in self.model.modules()}
         finder = LRFinder(np.stack([find_lrs(s, e, num_it, linear) for s, e in zip(start, end)], 1), stop_div)
         cbs = [MixedPrecision(), finder, ProgressCallback()]
+        if distributed.active():
+            cbs.insert(0, distributed.DistributedCallback())
         self.trn_dl, self.val_dl = self.loaders()
         self.add_cbs(cbs)
         self.n_epoch, self.epoch = 1, 0

@@ -1,0 +1,57 @@
+"""Run by tests/test_distributed.py under torchrun (or alone): train a tiny model, write the results."""
+import json
+import os
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def mlp_run(out: Path) -> None:
+    """A BatchNorm-free model on fixed tensors: DDP must match one process with the same global batch."""
+    from course_lib import distributed
+    from course_lib.learner import Learner
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    data = SimpleNamespace(trn_dl=DataLoader(TensorDataset(x, y), batch_size=16),
+                           val_dl=DataLoader(TensorDataset(x[:32], y[:32]), batch_size=16), num_workers=0)
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    learn = Learner(net, data, groups=[net[0], net[2]], device="cpu")
+    res = learn.fit([0.05, 0.1], 2, cycle_len=1)
+    finder = learn.lr_find(num_it=20)
+    if distributed.is_main():
+        out.write_text(json.dumps({"weights": [p.detach().view(-1).tolist() for p in net.parameters()],
+                                   "res": res, "n_hist": len(learn.history), "n_lr": len(finder.losses),
+                                   "world": int(os.environ.get("WORLD_SIZE", 1)) if distributed.active() else 1,
+                                   "n_batch": len(learn.sched.lrs)}))
+
+
+def conv_run(out: Path, folder: str) -> None:
+    """The lesson's learner under DDP: fit, save (rank 0 only), predict."""
+    from course_lib import ConvLearner, ImageClassifierData, distributed, tfms_from_model
+    torch.manual_seed(0)
+    data = ImageClassifierData.from_paths(folder, bs=8, tfms=tfms_from_model("resnet_mini", 32), num_workers=0)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, precompute=True, device="cpu")
+    learn.fit(1e-2, 1)
+    learn.precompute = False
+    res = learn.fit(1e-2, 1, cycle_len=1)
+    learn.save("ddp")
+    preds = learn.predict()
+    if distributed.is_main():
+        out.write_text(json.dumps({"res": res, "n_preds": len(preds)}))
+
+
+if __name__ == "__main__":
+    from course_lib import distributed
+    distributed.init()
+    out = Path(sys.argv[2])
+    if sys.argv[1] == "mlp":
+        mlp_run(out)
+    else:
+        conv_run(out, sys.argv[3])
