@@ -432,3 +432,24 @@ def test_out_of_memory_suggests_a_smaller_batch(tiny_learn):
     with pytest.raises(OutOfMemory, match=r"bs=4 \(now 8\)"):
         tiny_learn.fit(1e-2, 1, cbs=[OOMAt()])
     assert len(tiny_learn.fit(1e-2, 1)) == 2  # still usable
+
+
+def test_ctrl_c_during_precompute_leaves_no_cache(tiny_data, monkeypatch):
+    import course_lib.precompute as pc
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    real, calls = pc.compute_features, []
+
+    def interrupted(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # after the training activations, during the validation ones
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(pc, "compute_features", interrupted)
+    learn.model.train()
+    with pytest.raises(KeyboardInterrupt):
+        learn.fit(1e-2, 1)
+    assert not list((tiny_data.path / "tmp").glob("act_*.pt")) if (tiny_data.path / "tmp").exists() else True
+    assert learn.model.training and not learn.acts.mem and not learn.cbs
+    monkeypatch.setattr(pc, "compute_features", real)
+    assert len(learn.fit(1e-2, 1)) == 2
