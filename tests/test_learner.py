@@ -453,3 +453,15 @@ def test_ctrl_c_during_precompute_leaves_no_cache(tiny_data, monkeypatch):
     assert learn.model.training and not learn.acts.mem and not learn.cbs
     monkeypatch.setattr(pc, "compute_features", real)
     assert len(learn.fit(1e-2, 1)) == 2
+
+
+def test_unwritable_precompute_cache_keeps_training(tiny_data, monkeypatch, capsys):
+    import course_lib.precompute as pc
+
+    def full_disk(obj, fn):
+        raise CheckpointError(f"Saving {fn} failed (No space left on device)")
+
+    monkeypatch.setattr(pc, "atomic_save", full_disk)
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    assert len(learn.fit(1e-2, 1)) == 2
+    assert "keeping it in memory only" in capsys.readouterr().out
