@@ -75,6 +75,35 @@ def test_generator_is_deterministic_per_seed():
     assert x.shape == (3, 32, 32) and 0 <= x.min() and x.max() <= 1 and y == 1
 
 
+
+def test_shape_family_is_deterministic_per_seed():
+    mix = "ifs+shapes"
+    n_ifs, n_shape, n_tex = fractals._family_counts(4, mix)
+    assert (n_ifs, n_shape, n_tex) == (2, 2, 0)
+    assert fractals._family_counts(10, "ifs+shapes+tex") == (4, 4, 2)
+    a = fractals.render_split(4, 3, sz=32, seed=0, mix=mix)
+    b = fractals.render_split(4, 3, sz=32, seed=0, mix=mix)
+    c = fractals.render_split(4, 3, sz=32, seed=1, mix=mix)
+    held = fractals.render_split(4, 3, sz=32, seed=0, split=1, mix=mix)
+    assert a[0].dtype == torch.uint8 and a[0].shape == (12, 3, 32, 32)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    shapes = slice(6, 12)  # classes 2 and 3 are shape classes
+    assert not torch.equal(a[0][shapes], c[0][shapes])
+    assert not torch.equal(a[0][shapes], held[0][shapes])
+    # the same class and generator state give the same images; instances of a class differ
+    sh = fractals.sample_shape(np.random.default_rng([0, 0, 7]))
+    x1 = fractals.render_shape(sh, np.random.default_rng(5), 4, sz=32)
+    x2 = fractals.render_shape(fractals.sample_shape(np.random.default_rng([0, 0, 7])), np.random.default_rng(5), 4, sz=32)
+    assert x1.shape == (4, 32, 32, 3) and x1.dtype == np.uint8 and np.array_equal(x1, x2)
+    assert not np.array_equal(x1[0], x1[1])
+    assert x1.std() > 5  # something is drawn, not a blank frame
+    # adding shape classes leaves the IFS classes of a mix as they were (same class seeds, same backgrounds)
+    tex = fractals.render_split(10, 2, sz=32, seed=0, mix="ifs+tex")[0]
+    shp = fractals.render_split(10, 2, sz=32, seed=0, mix="ifs+shapes+tex")[0]
+    assert torch.equal(tex[:8], shp[:8])  # IFS classes 0-3 in both
+    with pytest.raises(ValueError, match="mix must be one of"):
+        fractals.render_split(2, 2, sz=32, mix="shapes+ifs")
+
 def test_ifs_maps_are_contractive_and_sigma_factor_in_range():
     for s in range(10):
         ifs = fractals.sample_ifs(np.random.default_rng(s))

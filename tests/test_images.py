@@ -343,3 +343,12 @@ def test_list_dirs_skips_hidden_and_checkpoints(tmp_path):
         (tmp_path / name).mkdir()
     (tmp_path / "file.jpg").write_bytes(b"x")
     assert [p.name for p in list_dirs(tmp_path)] == ["cats", "dogs"]
+
+
+def test_animated_webp_gives_first_frame(tmp_path):
+    frames = [Image.new("RGB", (20, 16), c) for c in ((255, 0, 0), (0, 0, 255))]
+    fn = tmp_path / "anim.webp"
+    frames[0].save(fn, save_all=True, append_images=frames[1:], lossless=True, duration=100, loop=0)
+    img = open_image(fn)
+    assert img.mode == "RGB" and img.size == (20, 16)
+    assert img.getpixel((5, 5))[0] > 200 and img.getpixel((5, 5))[2] < 50

@@ -465,3 +465,22 @@ def test_unwritable_precompute_cache_keeps_training(tiny_data, monkeypatch, caps
     learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
     assert len(learn.fit(1e-2, 1)) == 2
     assert "keeping it in memory only" in capsys.readouterr().out
+
+
+def test_ctrl_c_during_lr_find_restores_state(tiny_learn, monkeypatch):
+    tiny_learn.unfreeze()
+    before = params(tiny_learn.model)
+    from course_lib.callbacks import LRFinder
+    real = LRFinder.after_batch
+
+    def interrupt(self):
+        real(self)
+        if self.it == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(LRFinder, "after_batch", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        tiny_learn.lr_find(num_it=30)
+    assert same(before, params(tiny_learn.model)) and tiny_learn.opt is None and not tiny_learn.cbs
+    monkeypatch.setattr(LRFinder, "after_batch", real)
+    assert len(tiny_learn.fit(1e-2, 1)) == 2
