@@ -224,7 +224,7 @@ class ImageClassifierData:
         ctx = mp.get_context("fork") if nw > 0 and sys.platform.startswith("linux") else None
         return DataLoader(ds, batch_size=self.bs, shuffle=shuffle, num_workers=nw, drop_last=drop_last,
                           persistent_workers=nw > 0, pin_memory=torch.cuda.is_available(),
-                          multiprocessing_context=ctx, collate_fn=collate_skipping if ds.skip_bad else None)
+                          multiprocessing_context=ctx, collate_fn=collate_skipping if getattr(ds, "skip_bad", False) else None)
 
     def _dl(self, name: str, ds, shuffle: bool = False):
         if name not in self._dls:
