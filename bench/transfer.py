@@ -47,6 +47,13 @@ from course_lib.metrics import accuracy_np  # noqa: E402
 
 ARCH = "resnet_mini"
 
+# TTA wraps the augmented validation set in tta._Repeat, which the loader asks for `skip_bad`
+# (added to FilesDataset with skip_bad_images); give it the default until tta.py forwards it.
+from course_lib import tta as _tta  # noqa: E402
+
+if not hasattr(_tta._Repeat, "skip_bad"):
+    _tta._Repeat.skip_bad = False
+
 
 @contextlib.contextmanager
 def weights_from(path: Path | None):
@@ -130,7 +137,7 @@ def verdict(pre: list[float], rnd: list[float]) -> str:
         word = "no clear difference (margin within the spread)"
     else:
         word = "random init better"
-    return f"margin {margin:+.3f} = {k:+.1f} x spread {spread:.3f}: {word}"
+    return f"margin {margin:+.3f} = {k:+.2f} x spread {spread:.3f}: {word}"
 
 
 def main() -> None:
@@ -158,7 +165,7 @@ def main() -> None:
     if "dogbreeds" in only:
         sets.append(("dogbreeds", "dogbreeds (generated)", Path(ensure_sample("dogbreeds"))))
     if "photos" in only:
-        sets += [("photos", str(ph), ph) for ph in a.photos]
+        sets += [("photos", f"{ph.resolve().name} (photos)", ph) for ph in a.photos]
     wname = str(a.weights) if a.weights else "shipped " + str(backbones.weights_path().relative_to(Path.cwd())
                                                               if backbones.weights_path().is_relative_to(Path.cwd())
                                                               else backbones.weights_path())
