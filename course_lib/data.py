@@ -35,7 +35,9 @@ def default_workers() -> int:
     # spawn (macOS, Windows) re-runs a user's unguarded script in every worker, so 0 is the safe default there
     if not sys.platform.startswith("linux"):
         return 0
-    return max(0, min(4, (os.cpu_count() or 1) - 1))
+    # on 2 cores a worker costs the model a compute thread: measured faster without one (bench/vs_fastai.py)
+    n = os.cpu_count() or 1
+    return 0 if n <= 2 else min(4, n - 1)
 
 
 class ImageCache:

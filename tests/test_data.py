@@ -519,7 +519,9 @@ def test_missing_image_files(tmp_path):
 def test_default_workers_by_platform(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(sys, "platform", "linux")
-    assert D.default_workers() == 1
+    assert D.default_workers() == 0  # a worker would take one of only two compute threads
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert D.default_workers() == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 16)
     assert D.default_workers() == 4
     for plat in ("win32", "darwin"):
@@ -530,6 +532,7 @@ def test_default_workers_by_platform(monkeypatch):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes are only the default on Linux")
 def test_default_worker_count_with_one_worker(folder, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(D, "default_workers", lambda: 1)
     d = ImageClassifierData.from_paths(folder, bs=BS, tfms=tfms(), test_name="test1")  # num_workers not given
     assert d.num_workers == 1
     x, y = batches(d.trn_dl)
