@@ -56,6 +56,20 @@ def _sgdr_mult(it: int, n_batch: int) -> float:
 
 
 # ---------------------------------------------------------------- the three contenders
+
+class Timing:
+    """Epoch timing shared by both frameworks' callbacks (mixed into each one's Callback class)."""
+    order = 100
+
+    def __init__(self):
+        self.times = []
+
+    def before_epoch(self):
+        self.t0 = time.perf_counter()
+
+    def after_epoch(self):
+        self.times.append(time.perf_counter() - self.t0)
+
 def run_course_lib(a) -> dict:
     import numpy as np
     from course_lib.conv_learner import ConvLearner
@@ -72,17 +86,8 @@ def run_course_lib(a) -> dict:
     learn = ConvLearner.pretrained(arch, data, pretrained=False)
     learn.unfreeze()
 
-    class EpochTimer(Callback):
+    class EpochTimer(Timing, Callback):
         order = 100
-
-        def __init__(self):
-            self.times = []
-
-        def before_epoch(self):
-            self.t0 = time.perf_counter()
-
-        def after_epoch(self):
-            self.times.append(time.perf_counter() - self.t0)
 
     timer = EpochTimer()
     res = learn.fit(a.lr, a.epochs, cycle_len=1, cbs=[timer])
@@ -110,17 +115,8 @@ def run_fastai(a) -> dict:
                            opt_func=partial(SGD, mom=0.9), wd=0.0)
     learn.unfreeze()
 
-    class EpochTimer(Callback):
+    class EpochTimer(Timing, Callback):
         order = 100
-
-        def __init__(self):
-            self.times = []
-
-        def before_epoch(self):
-            self.t0 = time.perf_counter()
-
-        def after_epoch(self):
-            self.times.append(time.perf_counter() - self.t0)
 
     timer = EpochTimer()
     with learn.no_bar(), learn.no_logging():
