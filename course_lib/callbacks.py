@@ -6,11 +6,10 @@ import math
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .devices import amp_dtype
-from .learner import Callback, CancelFitException
+from .learner import Callback, CancelFitException, frame
 from .schedules import cycle_epochs, sgdr_mult, smooth
 
 
@@ -30,20 +29,21 @@ class EpochTable:
     def __init__(self):
         self.handle, self.printed_header = None, False
 
-    def show(self, df: pd.DataFrame) -> None:
+    def show(self, rows: list[dict]) -> None:
+        """Show the table of `rows` (one dict per epoch so far)."""
         if in_notebook():
             from IPython.display import display
+            df = frame(rows)
             if self.handle is None:
                 self.handle = display(df, display_id=True)
             else:
                 self.handle.update(df)
             return
-        cols = list(df.columns)
+        row = rows[-1]
         if not self.printed_header:
-            print("  ".join(f"{c:>10}" for c in cols))
+            print("  ".join(f"{c:>10}" for c in row))
             self.printed_header = True
-        row = df.iloc[-1]
-        print("  ".join(_fmt(row[c]).rjust(10) for c in cols), flush=True)
+        print("  ".join(_fmt(v).rjust(10) for v in row.values()), flush=True)
 
 
 def _fmt(v) -> str:
@@ -117,7 +117,7 @@ class Recorder(Callback):
         row["time"] = fmt_time(time.perf_counter() - self.t0)
         self.rows.append(row)
         if self.show_table and not learn.quiet:
-            self.table.show(self.history)
+            self.table.show(self.rows)
 
     def after_fit(self):
         self._merge_history()
@@ -127,14 +127,13 @@ class Recorder(Callback):
 
     def _merge_history(self):
         if self.rows:
-            h = self.history.assign(fit=self.learn.n_fit)
-            self.learn.history = pd.concat([self.learn.history, h], ignore_index=True)
+            self.learn.hist_rows.extend({**r, "fit": self.learn.n_fit} for r in self.rows)
             self.rows = []  # merged once, even if both after_fit and after_cancel_fit run
 
     @property
-    def history(self) -> pd.DataFrame:
-        """This fit's epoch table."""
-        return pd.DataFrame(self.rows)
+    def history(self):
+        """This fit's epoch table (a DataFrame)."""
+        return frame(self.rows)
 
     # plotting lives in plots.py; these keep the lesson's `learn.sched.plot_lr()` spelling
     def plot_lr(self, **kw):

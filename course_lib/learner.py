@@ -5,7 +5,6 @@ import copy
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -58,6 +57,12 @@ def _lrs_per_group(lrs, groups: Sequence, what: str = "lr") -> np.ndarray:
     return a
 
 
+def frame(rows: list[dict]):
+    """rows -> pandas DataFrame; pandas is imported here, on first use, not when course_lib is imported."""
+    import pandas as pd  # ~30 MB and ~0.5 s that a run which never looks at a table need not pay
+    return pd.DataFrame(rows)
+
+
 class Learner:
     """Model + data + optimiser + callbacks; `fit` runs epochs of training and validation."""
 
@@ -74,7 +79,7 @@ class Learner:
         self.momentum = momentum
         self.cbs: list[Callback] = []
         self.opt: torch.optim.Optimizer | None = None
-        self.history = pd.DataFrame()
+        self.hist_rows: list[dict] = []  # one dict per finished epoch, all fits; see `history`
         self.n_fit, self.training = 0, False
         self.frozen_to = 0
         self.wrapped: nn.Module | None = None  # the DDP wrapper of fit_model while a distributed fit runs
@@ -82,6 +87,11 @@ class Learner:
         self.last_val: list[float] = []
         self.sched = None  # the Recorder of the last fit or lr_find: learn.sched.plot_lr() etc.
         self.add_cbs(cbs)
+
+    @property
+    def history(self):
+        """Every epoch of every fit as a DataFrame (a `fit` column numbers the fits)."""
+        return frame(self.hist_rows)
 
     # ------------------------------------------------------------------ callbacks
     def add_cbs(self, cbs: Iterable[Callback]) -> None:

@@ -484,3 +484,12 @@ def test_ctrl_c_during_lr_find_restores_state(tiny_learn, monkeypatch):
     assert same(before, params(tiny_learn.model)) and tiny_learn.opt is None and not tiny_learn.cbs
     monkeypatch.setattr(LRFinder, "after_batch", real)
     assert len(tiny_learn.fit(1e-2, 1)) == 2
+
+
+def test_import_leaves_pandas_unloaded():
+    """pandas (~30 MB, ~0.5 s) is imported only when a table is first built, not by `import course_lib`."""
+    import subprocess
+    import sys
+    code = "import sys, course_lib, course_lib.callbacks; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
