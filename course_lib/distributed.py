@@ -9,6 +9,7 @@ set in every process (same result everywhere, no speed-up).
 """
 from __future__ import annotations
 
+import atexit
 import os
 
 import torch
@@ -26,9 +27,18 @@ def init(backend: str | None = None) -> bool:
         return False
     cuda = torch.cuda.is_available()
     dist.init_process_group(backend or ("nccl" if cuda else "gloo"))
+    # Leaving the group to interpreter teardown can abort a rank ("terminate called without an active
+    # exception") when gloo's threads are destroyed still joinable; close it explicitly instead.
+    atexit.register(_close)
     if cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     return True
+
+
+def _close() -> None:
+    """Destroy the process group, if this process still has one."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def active() -> bool:
