@@ -32,6 +32,7 @@ def main() -> None:
     a = p.parse_args()
     from course_lib import ConvLearner, ImageClassifierData, tfms_from_model, transforms_side_on
     from course_lib.datasets import make_dogscats
+    from course_lib.devices import amp_dtype
     from course_lib.precompute import compute_features
 
     tmp = Path(tempfile.mkdtemp())
@@ -44,8 +45,9 @@ def main() -> None:
 
         def inference_pass():  # the reference: one pass of the body over the same train + valid images
             learn.model.eval()
-            compute_features(learn.model.features, data.fix_dl, learn.device)
-            compute_features(learn.model.features, data.val_dl, learn.device)
+            dtype = amp_dtype(learn.device, learn.amp)  # the same precision the cache is built in
+            compute_features(learn.model.features, data.fix_dl, learn.device, dtype=dtype)
+            compute_features(learn.model.features, data.val_dl, learn.device, dtype=dtype)
 
         def build_cache():
             learn.acts.mem.clear()

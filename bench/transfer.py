@@ -47,14 +47,6 @@ from course_lib.metrics import accuracy_np  # noqa: E402
 
 ARCH = "resnet_mini"
 
-# TTA wraps the augmented validation set in tta._Repeat, which the loader asks for `skip_bad`
-# (added to FilesDataset with skip_bad_images); give it the default until tta.py forwards it.
-from course_lib import tta as _tta  # noqa: E402
-
-if not hasattr(_tta._Repeat, "skip_bad"):
-    _tta._Repeat.skip_bad = False
-
-
 @contextlib.contextmanager
 def weights_from(path: Path | None):
     """Make `resnet_mini(pretrained=True)` read `path` instead of the shipped weights, for this block only."""

@@ -70,7 +70,8 @@ class Timing:
     def after_epoch(self):
         self.times.append(time.perf_counter() - self.t0)
 
-def run_course_lib(a) -> dict:
+def run_course_lib(a, amp: bool | None = None) -> dict:
+    """course_lib as a user gets it; amp=None lets it pick the precision (bf16 on CPUs that do it natively)."""
     import numpy as np
     from course_lib.conv_learner import ConvLearner
     from course_lib.data import ImageClassifierData
@@ -83,7 +84,7 @@ def run_course_lib(a) -> dict:
         arch = getattr(tvm, a.arch)
     tfms = tfms_from_model(arch, a.sz, aug_tfms=transforms_side_on, max_zoom=1.1)
     data = ImageClassifierData.from_paths(a.data, bs=a.bs, tfms=tfms, num_workers=a.workers)
-    learn = ConvLearner.pretrained(arch, data, pretrained=False)
+    learn = ConvLearner.pretrained(arch, data, pretrained=False, amp=amp)
     learn.unfreeze()
 
     class EpochTimer(Timing, Callback):
@@ -181,7 +182,13 @@ def run_plain(a) -> dict:
     return dict(epoch_times=times, acc=acc, tta_acc=evaluate(flip_tta=True))
 
 
-RUNNERS = {"course_lib": run_course_lib, "fastai": run_fastai, "plain": run_plain}
+def run_course_lib_fp32(a) -> dict:
+    """course_lib held to full precision: the like-for-like row next to fastai's and the plain loop's fp32."""
+    return run_course_lib(a, amp=False)
+
+
+RUNNERS = {"course_lib": run_course_lib, "course_lib_fp32": run_course_lib_fp32, "fastai": run_fastai,
+           "plain": run_plain}
 
 
 def child(a) -> None:
@@ -251,6 +258,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=42, help="seed of repeat 1; repeat r uses seed + r - 1")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in every child")
     p.add_argument("--no-mini", action="store_true", help="skip the extra course_lib resnet_mini row")
+    p.add_argument("--no-fp32", action="store_true", help="skip the course_lib row held to full precision")
     p.add_argument("--child", choices=list(RUNNERS), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -274,10 +282,17 @@ def main() -> None:
         print("fastai is not installed (pip install -e .[bench]): fastai rows skipped")
         fws = ["course_lib", "plain"]
     jobs = [(fw, a.arch) for fw in fws]
+    sys.path.insert(0, str(ROOT))
+    from course_lib.devices import amp_dtype
+    import torch
+    cl_dtype = amp_dtype(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+    if not a.no_fp32 and cl_dtype is not None:  # only where course_lib's default is not already fp32
+        jobs.insert(1, ("course_lib_fp32", a.arch))
     if not a.no_mini and a.arch != "resnet_mini":
         jobs.append(("course_lib", "resnet_mini"))
 
     print(f"machine: {machine()}")
+    print(f"course_lib precision by default: {cl_dtype or 'fp32'} autocast; fastai and the plain loop: fp32")
     print(f"settings: arch {a.arch}, sz {a.sz}, bs {a.bs}, {a.epochs} epochs (SGDR, cycle_len=1), lr {a.lr}, "
           f"SGD momentum 0.9, {a.workers} loader worker(s), {a.threads} torch threads, {a.repeats} repeats, seeds {a.seed}..{a.seed + a.repeats - 1}")
     for folder in folders:
@@ -300,9 +315,13 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|---|")
         for (fw, arch), m in s.items():
             tta = "flip" if fw == "plain" else "4 aug"
+            wrss = f"{m['wrss']:.0f}" if a.workers > 0 else "-"  # no workers: RUSAGE_CHILDREN is not a loader
             print(f"| {fw} | {arch} | {m['epoch']:.2f} | {m['first']:.1f} | {m['acc']:.3f} ± {m['acc_sd']:.3f} "
-                  f"| {m['tta']:.3f} ± {m['tta_sd']:.3f} ({tta}) | {m['rss']:.0f} | {m['wrss']:.0f} |")
+                  f"| {m['tta']:.3f} ± {m['tta_sd']:.3f} ({tta}) | {m['rss']:.0f} | {wrss} |")
         cl = s.get(("course_lib", a.arch))
+        if cl and ("course_lib_fp32", a.arch) in s:
+            f = s[("course_lib_fp32", a.arch)]
+            print(f"course_lib default/fp32: epoch time {cl['epoch'] / f['epoch']:.2f}x, acc {cl['acc'] - f['acc']:+.3f}")
         for other, target in (("fastai", 0.70), ("plain", 1.0)):
             o = s.get((other, a.arch))
             if cl and o:

@@ -220,11 +220,12 @@ class SaveCallback(Callback):
 
 
 class MixedPrecision(Callback):
-    """autocast on CUDA: bf16 where supported, else fp16 with a gradient scaler."""
+    """autocast where it is faster (devices.amp_dtype): bf16 on CUDA and bf16-capable CPUs, else fp16 on
+    older GPUs with a gradient scaler; `learn.amp=False` turns it off."""
     order = 5
 
     def before_fit(self):
-        self.dtype = amp_dtype(self.learn.device)
+        self.dtype = amp_dtype(self.learn.device, getattr(self.learn, 'amp', None))
         self.scaler = None
         if self.dtype == torch.float16:
             self.scaler = torch.amp.GradScaler("cuda")
@@ -237,7 +238,7 @@ class MixedPrecision(Callback):
         self.scaler.update()
 
     def before_batch(self):
-        self.ctx = torch.autocast("cuda", dtype=self.dtype) if self.dtype else None
+        self.ctx = torch.autocast(self.learn.device.type, dtype=self.dtype) if self.dtype else None
         if self.ctx is not None:
             self.ctx.__enter__()
 

@@ -132,7 +132,7 @@ class ConvLearner(Learner):
         """(log-probabilities or sigmoid outputs, labels) over a loader, through the whole model."""
         from .devices import amp_dtype, to_device
         self.model.eval()
-        dtype = amp_dtype(self.device)
+        dtype = amp_dtype(self.device, self.amp)
         outs, ys = [], []
         with cpu_threads(compute_threads(self.device, self.data.num_workers)):
             for xb, yb in dl:

@@ -1,6 +1,7 @@
 """Where tensors go: CUDA (mixed precision, channels-last), Apple MPS, or the CPU; and a seed helper."""
 from __future__ import annotations
 
+import functools
 import os
 import random
 
@@ -20,23 +21,53 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
+def nhwc(device: torch.device) -> bool:
+    """Whether images and conv weights go channels-last on `device`: CUDA's tensor cores and the CPU's
+    oneDNN kernels both run NHWC convolutions faster (bench/cpu_precision.py measures it on the CPU)."""
+    return device.type in ("cuda", "cpu")
+
+
 def to_device(x, device: torch.device):
-    """Move a tensor (or a list/tuple of them) to `device`; NHWC for 4-d images on CUDA."""
+    """Move a tensor (or a list/tuple of them) to `device`; 4-d images go NHWC where that is faster."""
     if isinstance(x, (list, tuple)):
         return type(x)(to_device(o, device) for o in x)
     if not isinstance(x, torch.Tensor):
         return x
     non_blocking = device.type == "cuda"
-    if device.type == "cuda" and x.dim() == 4:
+    if x.dim() == 4 and nhwc(device):
         return x.to(device, non_blocking=non_blocking, memory_format=torch.channels_last)
     return x.to(device, non_blocking=non_blocking)
 
 
-def amp_dtype(device: torch.device) -> torch.dtype | None:
-    """bf16 where the GPU supports it, fp16 on older GPUs, None (full precision) elsewhere."""
-    if device.type != "cuda":
+@functools.cache
+def cpu_bf16() -> bool:
+    """True when this CPU multiplies bf16 natively (AVX512-BF16 or AMX), so bf16 autocast is faster there.
+
+    Elsewhere bf16 is emulated and slower than fp32, so autocast stays off on such CPUs.
+    """
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN, or an older torch
+        return False
+
+
+def amp_dtype(device: torch.device, amp: bool | None = None) -> torch.dtype | None:
+    """The autocast dtype for `device`, or None for full precision.
+
+    CUDA: bf16 where supported, else fp16. CPU: bf16 when the CPU does it natively (`cpu_bf16`).
+    `amp=False` (or COURSE_LIB_AMP=0) always means full precision; `amp=True` asks for autocast even where
+    it is not expected to be faster; None (the default) decides by the hardware.
+    """
+    if amp is None:
+        env = os.environ.get("COURSE_LIB_AMP", "").strip().lower()
+        amp = None if env in ("", "auto") else env not in ("0", "false", "off", "no")
+    if amp is False:
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and (amp or cpu_bf16()):
+        return torch.bfloat16
+    return None
 
 
 def set_seed(seed: int = 42, deterministic: bool = False) -> None:

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .images import BadImageError
-from .devices import compute_threads, cpu_threads, default_device, to_device
+from .devices import compute_threads, cpu_threads, default_device, nhwc, to_device
 from .metrics import accuracy
 
 
@@ -68,11 +68,13 @@ class Learner:
 
     def __init__(self, model: nn.Module, data, loss_func: Callable | None = None, groups: list[nn.Module] | None = None,
                  metrics: Sequence[Callable] | None = None, cbs: Iterable[Callback] = (),
-                 device: str | torch.device | None = None, momentum: float = 0.9):
+                 device: str | torch.device | None = None, momentum: float = 0.9, amp: bool | None = None):
         self.device = torch.device(device) if device is not None else default_device()
         self.model, self.data = model.to(self.device), data
-        if self.device.type == "cuda":
-            self.model = self.model.to(memory_format=torch.channels_last)  # tensor cores prefer NHWC
+        if nhwc(self.device):
+            self.model = self.model.to(memory_format=torch.channels_last)  # tensor cores and oneDNN prefer NHWC
+        # mixed precision: None decides by the hardware (CUDA; CPUs with native bf16), see devices.amp_dtype
+        self.amp = amp
         self.loss_func = loss_func or F.cross_entropy
         self.groups = groups if groups is not None else [model]
         self.metrics = list(metrics) if metrics is not None else [accuracy]

@@ -30,10 +30,11 @@ def weights_fingerprint(module: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def cache_key(arch: str, data, body: torch.nn.Module) -> str:
-    """Key of an activation cache: arch, size, transforms, files (names, sizes, mtimes) and body weights."""
+def cache_key(arch: str, data, body: torch.nn.Module, dtype: torch.dtype | None = None) -> str:
+    """Key of an activation cache: arch, size, transforms, files (names, sizes, mtimes), body weights and the
+    autocast dtype (bf16 activations differ from fp32 ones in the third digit)."""
     h = hashlib.sha1()
-    h.update(f"{arch}|{data.sz}|{data.tfms[1]!r}".encode())
+    h.update(f"{arch}|{data.sz}|{data.tfms[1]!r}|{dtype}".encode())
     for ds in (data.trn_ds, data.val_ds, data.test_ds):
         h.update((files_fingerprint(ds) if ds is not None else "-").encode())
     h.update(weights_fingerprint(body).encode())
@@ -41,11 +42,11 @@ def cache_key(arch: str, data, body: torch.nn.Module) -> str:
 
 
 @torch.inference_mode()
-def compute_features(features, dl: DataLoader, device: torch.device, desc: str = "precompute") -> torch.Tensor:
+def compute_features(features, dl: DataLoader, device: torch.device, desc: str = "precompute",
+                     dtype: torch.dtype | None = None) -> torch.Tensor:
     """Run `features` over a loader (no shuffling, validation transforms) and stack the outputs on the CPU."""
     from tqdm.auto import tqdm
     outs = []
-    dtype = amp_dtype(device)
     for xb, _ in tqdm(dl, desc=desc, leave=False, unit="batch"):
         xb = to_device(xb, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -65,7 +66,8 @@ class ActivationCache:
     def get(self, learn) -> dict:
         """The activations for the learner's current data and body, computed only when no valid copy exists."""
         data, model = learn.data, learn.model
-        key = cache_key(learn.arch, data, model.body)
+        dtype = amp_dtype(learn.device, getattr(learn, "amp", None))
+        key = cache_key(learn.arch, data, model.body, dtype)
         if key in self.mem:
             return self.mem[key]
         fn = self.path_for(data, learn.arch, key)
@@ -82,11 +84,9 @@ class ActivationCache:
             model.eval()
             try:
                 with cpu_threads(compute_threads(learn.device, data.num_workers)):
-                    acts = {"trn": compute_features(model.features, data.fix_dl, learn.device, "precompute train"),
-                            "val": compute_features(model.features, data.val_dl, learn.device, "precompute valid")}
-                    if data.test_dl is not None:
-                        acts["test"] = compute_features(model.features, data.test_dl, learn.device,
-                                                        "precompute test")
+                    sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
+                    acts = {k: compute_features(model.features, dl, learn.device, f"precompute {label}", dtype)
+                            for k, label, dl in sets if dl is not None}
             finally:
                 model.train(was_training)
             try:

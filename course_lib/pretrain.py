@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from course_lib.backbones import IMAGENET_MEAN, IMAGENET_STD, resnet_mini
+from course_lib.devices import amp_dtype
 from course_lib.fractals import MIXES, render_split
 
 __all__ = ["lr_at", "augment", "pretrain", "main"]
@@ -97,14 +98,20 @@ def _source(a: argparse.Namespace, split: int, per_class: int, cache_dir: Path) 
     return x, y
 
 
+def _amp(a: argparse.Namespace, dev: torch.device) -> torch.dtype | None:
+    """Autocast dtype for --amp auto/on/off (auto: bf16 on CUDA and on CPUs that do bf16 natively)."""
+    return amp_dtype(dev, {"auto": None, "on": True, "off": False}[a.amp])
+
+
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device, bs: int = 256) -> float:
-    """Top-1 accuracy of `model` on uint8 images x with labels y."""
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device, bs: int = 256,
+             dtype: torch.dtype | None = None) -> float:
+    """Top-1 accuracy of `model` on uint8 images x with labels y (autocast to `dtype` when given)."""
     model.eval()
     hits = 0
     for i in range(0, len(x), bs):
-        xb = _norm(x[i:i + bs].to(dev).float() / 255)
-        with torch.autocast(dev.type, torch.bfloat16, enabled=dev.type == "cuda"):
+        xb = _norm(x[i:i + bs].to(dev).float() / 255).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, dtype or torch.float32, enabled=dtype is not None):
             hits += (model(xb).argmax(1).cpu() == y[i:i + bs]).sum().item()
     return hits / len(y)
 
@@ -119,8 +126,8 @@ def pretrain(a: argparse.Namespace) -> dict:
     x, y = _source(a, 0, a.per_class, ckpt.parent)
     xv, yv = _source(a, 1, a.val_per_class, ckpt.parent)
     model = resnet_mini(num_classes=a.classes).to(dev)
-    if dev.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = model.to(memory_format=torch.channels_last)  # faster on CUDA and on the CPU (oneDNN) alike
+    dtype = _amp(a, dev)
     # no weight decay on BN and biases: decaying them only fights the normalisation
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
@@ -154,10 +161,8 @@ def pretrain(a: argparse.Namespace) -> dict:
                 grp["lr"] = lr_at(t, total, a.lr)
             idx = perm[i * a.bs:(i + 1) * a.bs]
             xb = augment(x[idx].to(dev).float() / 255, g)
-            xb, yb = _norm(xb), y[idx].to(dev)
-            if dev.type == "cuda":
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(dev.type, torch.bfloat16, enabled=dev.type == "cuda"):
+            xb, yb = _norm(xb).contiguous(memory_format=torch.channels_last), y[idx].to(dev)
+            with torch.autocast(dev.type, dtype or torch.float32, enabled=dtype is not None):
                 loss = F.cross_entropy(model(xb), yb, label_smoothing=0.1)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -166,14 +171,15 @@ def pretrain(a: argparse.Namespace) -> dict:
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr_at(t, total, a.lr):.3f}")
         elapsed += time.perf_counter() - t0
-        acc = evaluate(model, xv, yv, dev)
+        acc = evaluate(model, xv, yv, dev, dtype=dtype)
         print(f"epoch {epoch + 1}/{a.epochs}: train loss {tot_loss / steps_per_epoch:.3f}, held-out acc {acc:.3f}, "
               f"{elapsed / 60:.1f} min", flush=True)
         _save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
                       "elapsed": elapsed, "torch_rng": torch.get_rng_state(), "config": _config(a)}, ckpt)
     done = stop >= a.epochs
-    acc = evaluate(model, xv, yv, dev)
-    summary = {"epochs_done": stop, "acc": acc, "elapsed_s": elapsed, "n_train": len(x), "n_val": len(xv)}
+    acc = evaluate(model, xv, yv, dev, dtype=dtype)
+    summary = {"epochs_done": stop, "acc": acc, "elapsed_s": elapsed, "n_train": len(x), "n_val": len(xv),
+               "precision": f"{dtype} autocast".replace("torch.", "") if dtype else "fp32"}
     if done and a.out:
         write_weights(model, a, summary)
     return summary
@@ -181,7 +187,7 @@ def pretrain(a: argparse.Namespace) -> dict:
 
 def _config(a: argparse.Namespace) -> dict:
     """Arguments that must match for a checkpoint to be resumed."""
-    keys = ("classes", "per_class", "val_per_class", "sz", "epochs", "bs", "lr", "wd", "mix", "seed")
+    keys = ("classes", "per_class", "val_per_class", "sz", "epochs", "bs", "lr", "wd", "mix", "seed", "amp")
     return {k: getattr(a, k) for k in keys}
 
 
@@ -213,7 +219,7 @@ and reaches the same weights (per-epoch seeding).
 | seed | {a.seed} |
 | source task | {a.classes} classes, {summary['n_train']} training images, {a.sz} px |
 | held-out accuracy (source task) | {summary['acc']:.3f} on {summary['n_val']} images |
-| training time | {summary['elapsed_s'] / 60:.1f} min over {a.epochs} epochs |
+| training time | {summary['elapsed_s'] / 60:.1f} min over {a.epochs} epochs, {summary['precision']} |
 | machine | {platform.platform()}, {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, GPU: {gpu} |
 | torch | {torch.__version__} |
 | file | fp16 state dict, {out.stat().st_size / 1e6:.2f} MB |
@@ -240,6 +246,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default="course_lib/weights/resnet_mini.pt")
     p.add_argument("--ckpt", default="data/pretrain/ckpt.pt")
     p.add_argument("--device", default="auto")
+    p.add_argument("--amp", choices=["auto", "on", "off"], default="auto",
+                   help="mixed precision: auto = bf16 on CUDA and on CPUs with native bf16")
     p.add_argument("--threads", type=int, default=2, help="CPU threads (0: torch's default)")
     p.add_argument("--stop-after", type=int, default=0, help="stop after this many epochs (0: run to the end)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

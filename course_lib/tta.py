@@ -126,7 +126,7 @@ def _outputs(learn, dl, it=None, on_items=None, n_per_pass: int = 0) -> np.ndarr
     """
     model, device = learn.model, learn.device
     model.eval()  # BatchNorm running statistics, no dropout: the same function in every pass
-    dtype = amp_dtype(device)
+    dtype = amp_dtype(device, getattr(learn, 'amp', None))
     outs, seen = [], 0
     it = iter(dl) if it is None else it
     try:

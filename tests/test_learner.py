@@ -154,14 +154,22 @@ def test_precompute_caches_and_detects_changed_files(tiny_path, capsys):
     assert len(list((tiny_path / "tmp").glob("act_*.pt"))) == 2
 
 
-def test_precompute_matches_full_model_and_toggles(tiny_data):
-    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+@pytest.mark.parametrize("amp", [False, True])
+def test_precompute_matches_full_model_and_toggles(tiny_data, amp):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu", amp=amp)
     learn.fit(1e-2, 1)
     acts = learn.acts.get(learn)
     learn.model.eval()
     with torch.no_grad():
-        full = torch.cat([learn.model.features(xb) for xb, _ in tiny_data.val_dl])
+        # the reference runs in the precision the learner uses (bf16 autocast when amp=True)
+        with torch.autocast("cpu", torch.bfloat16, enabled=amp):
+            full = torch.cat([learn.model.features(xb).float() for xb, _ in tiny_data.val_dl])
+        fp32 = torch.cat([learn.model.features(xb) for xb, _ in tiny_data.val_dl])
     assert torch.allclose(acts["val"], full, atol=1e-5)
+    # bf16 keeps about 3 significant digits: close to the fp32 features, never equal to them by accident
+    assert torch.allclose(acts["val"], fp32, rtol=5e-2, atol=5e-2)
+    if amp:
+        assert not torch.equal(acts["val"], fp32)  # the bf16 path really ran
     learn.precompute = False
     learn.fit(1e-2, 1)
     learn.precompute = True
