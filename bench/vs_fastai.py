@@ -3,6 +3,7 @@
     python bench/vs_fastai.py                          # generated dogscats sample, resnet18, sz 64
     python bench/vs_fastai.py --data /path/to/folder   # also any from_paths layout (train/ valid/ <class>/)
     python bench/vs_fastai.py --arch resnet34 --sz 128 --epochs 3 --repeats 3
+    python bench/vs_fastai.py --sample-size 1000 500 --epochs 8 --repeats 3   # accuracy: 2000 / 1000 images
 
 Every framework trains the same torchvision architecture from random weights (fair: nobody gets
 pretrained features) with the same size, batch size, epochs, SGDR schedule (one cosine cycle per
@@ -247,6 +248,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", action="append", default=[], help="extra from_paths folder (repeatable)")
     p.add_argument("--no-sample", action="store_true", help="skip the generated dogscats sample")
+    p.add_argument("--sample-size", type=int, nargs=2, metavar=("N_TRAIN", "N_VALID"), default=None,
+                   help="generate a dogscats sample of this many images per class (default: the 200 / 100 one); "
+                        "accuracy needs more validation images than the default's 200 to separate frameworks")
     p.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34", "resnet_mini"])
     p.add_argument("--sz", type=int, default=64)
     p.add_argument("--bs", type=int, default=64)
@@ -272,8 +276,13 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     folders = []
     if not a.no_sample:
-        from course_lib.datasets import ensure_sample
-        folders.append(str(ensure_sample("dogscats", root=str(ROOT / "data"))))
+        from course_lib.datasets import ensure_sample, make_dogscats
+        if a.sample_size:
+            nt, nv = a.sample_size
+            folders.append(str(make_dogscats(ROOT / "data" / f"dogscats_bench_{nt}_{nv}", n_train=nt, n_valid=nv,
+                                             n_test=10)))
+        else:
+            folders.append(str(ensure_sample("dogscats", root=str(ROOT / "data"))))
     folders += a.data
     try:
         import fastai  # noqa: F401
