@@ -4,6 +4,7 @@
     python bench/vs_fastai.py --data /path/to/folder   # also any from_paths layout (train/ valid/ <class>/)
     python bench/vs_fastai.py --arch resnet34 --sz 128 --epochs 3 --repeats 3
     python bench/vs_fastai.py --sample-size 1000 500 --epochs 8 --repeats 3   # accuracy: 2000 / 1000 images
+    python bench/vs_fastai.py --no-sample --fractals 10 200 50 --epochs 6 --repeats 3   # a task all can learn
 
 Every framework trains the same torchvision architecture from random weights (fair: nobody gets
 pretrained features) with the same size, batch size, epochs, SGDR schedule (one cosine cycle per
@@ -11,6 +12,12 @@ epoch), SGD with momentum 0.9, no weight decay, loader workers and seeds. Each (
 runs in its own subprocess, in an order that rotates between repeats, so that the peak resident
 memory (ru_maxrss of the child's main process at the end) belongs to one framework only.
 course_lib also trains `resnet_mini` as an extra row (no counterpart elsewhere).
+
+From random weights at 64 px, neither dogs-vs-cats (generated or real) rises much above chance in a few
+epochs, for any framework, so those runs compare speed and memory but not accuracy. `--fractals C N V`
+adds a task every framework learns from scratch in a few epochs (C classes of IFS fractals from
+`course_lib.fractals`, N training and V validation JPEGs per class, class definitions from seed 7, not the
+pretraining seed 0), written to data/ once, so that accuracy differences between frameworks are measurable.
 
 fastai is optional (`pip install -e .[bench]`); without it the fastai rows are skipped.
 """
@@ -54,6 +61,24 @@ def _sgdr_mult(it: int, n_batch: int) -> float:
         return 0.01
     pos = (it % n_batch) / n_batch
     return 0.5 * (1 + math.cos(math.pi * pos))
+
+
+def make_fractal_folder(root: Path, classes: int, n_train: int, n_valid: int, sz: int = 80,
+                        seed: int = 7) -> Path:
+    """Write a from_paths folder of IFS-fractal classes as JPEGs (kept if already complete)."""
+    from PIL import Image
+    from course_lib.fractals import render_split
+    done = root / ".complete"
+    if done.exists():
+        return root
+    for split, (name, n) in enumerate((("train", n_train), ("valid", n_valid))):
+        x, y = render_split(classes, n, sz, seed=seed, split=split, mix="ifs")
+        for i, (img, c) in enumerate(zip(x.permute(0, 2, 3, 1).numpy(), y.tolist())):
+            d = root / name / f"c{c:03d}"
+            d.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(d / f"{i:05d}.jpg", quality=90)
+    done.touch()
+    return root
 
 
 # ---------------------------------------------------------------- the three contenders
@@ -251,6 +276,8 @@ def main() -> None:
     p.add_argument("--sample-size", type=int, nargs=2, metavar=("N_TRAIN", "N_VALID"), default=None,
                    help="generate a dogscats sample of this many images per class (default: the 200 / 100 one); "
                         "accuracy needs more validation images than the default's 200 to separate frameworks")
+    p.add_argument("--fractals", type=int, nargs=3, metavar=("CLASSES", "N_TRAIN", "N_VALID"), default=None,
+                   help="also a generated IFS-fractal task (learnable from scratch: accuracy separates frameworks)")
     p.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34", "resnet_mini"])
     p.add_argument("--sz", type=int, default=64)
     p.add_argument("--bs", type=int, default=64)
@@ -283,6 +310,9 @@ def main() -> None:
                                              n_test=10)))
         else:
             folders.append(str(ensure_sample("dogscats", root=str(ROOT / "data"))))
+    if a.fractals:
+        c, nt, nv = a.fractals
+        folders.append(str(make_fractal_folder(ROOT / "data" / f"fractals_bench_{c}_{nt}_{nv}", c, nt, nv)))
     folders += a.data
     try:
         import fastai  # noqa: F401

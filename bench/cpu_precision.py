@@ -1,0 +1,88 @@
+"""Why course_lib trains in bf16 and channels-last on CPUs that do bf16 natively: the four variants, one run.
+
+One step = forward + backward + SGD step on a batch at the given size, on the CPU. Variants:
+fp32 NCHW (what a plain PyTorch loop does), bf16 autocast NCHW, fp32 channels-last, and bf16 autocast
+with channels-last (course_lib's default where `devices.cpu_bf16()` is true). The variants alternate
+over repeats so that machine load hits all alike; ratios use each variant's median, against fp32 NCHW.
+
+    python bench/cpu_precision.py [--arch resnet18 resnet_mini] [--sz 64 128] [--bs 64] [--repeats 3]
+"""
+from __future__ import annotations
+
+import _common  # noqa: F401  (puts the repository on sys.path)
+import argparse
+import contextlib
+import statistics
+import time
+
+import torch
+import torchvision
+from torch import nn
+
+from _common import machine
+from course_lib.backbones import resnet_mini
+from course_lib.devices import cpu_bf16
+
+VARIANTS = {"fp32": (False, False), "bf16": (True, False), "fp32 CL": (False, True), "bf16 CL": (True, True)}
+
+
+def make(arch: str) -> nn.Module:
+    """A fresh model by name, 10 classes."""
+    return resnet_mini(num_classes=10) if arch == "resnet_mini" else getattr(torchvision.models, arch)(num_classes=10)
+
+
+def step_ms(model: nn.Module, bs: int, sz: int, bf16: bool, cl: bool, steps: int) -> float:
+    """Milliseconds per training step (after one warm-up step) for one precision / layout variant."""
+    fmt = torch.channels_last if cl else torch.contiguous_format
+    model = model.to(memory_format=fmt).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    xb = torch.randn(bs, 3, sz, sz).contiguous(memory_format=fmt)
+    yb = torch.randint(0, 10, (bs,))
+    ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+
+    def step():
+        with ctx():
+            loss = nn.functional.cross_entropy(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    step()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t) / steps * 1000
+
+
+def main() -> None:
+    """Print ms/step per variant and each variant's speed-up over fp32 NCHW."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", nargs="+", default=["resnet_mini", "resnet18"])
+    p.add_argument("--sz", type=int, nargs="+", default=[64, 128])
+    p.add_argument("--bs", type=int, default=64)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    print(f"machine: {machine()}; native bf16 on this CPU: {cpu_bf16()}")
+    print(f"bs {a.bs}, {a.steps} steps per timing, {a.repeats} alternating repeats, medians in ms/step\n")
+    print("| arch | sz | " + " | ".join(VARIANTS) + " | bf16 CL speed-up vs fp32 |")
+    print("|---|---|" + "---|" * len(VARIANTS) + "---|")
+    for arch in a.arch:
+        for sz in a.sz:
+            models = {k: make(arch) for k in VARIANTS}
+            ms: dict[str, list[float]] = {k: [] for k in VARIANTS}
+            for _ in range(a.repeats):
+                for k, (bf16, cl) in VARIANTS.items():
+                    ms[k].append(step_ms(models[k], a.bs, sz, bf16, cl, a.steps))
+            med = {k: statistics.median(v) for k, v in ms.items()}
+            cells = " | ".join(f"{med[k]:.0f} ({med['fp32'] / med[k]:.2f}x)" for k in VARIANTS)
+            print(f"| {arch} | {sz} | {cells} | **{med['fp32'] / med['bf16 CL']:.2f}x** |", flush=True)
+    if not cpu_bf16():
+        print("\nthis CPU emulates bf16, so course_lib keeps fp32 here (amp=None decides by hardware)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The benchmark scripts' own helpers: they must keep working, since BENCHMARKS.md quotes them."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def test_fractal_folder_is_a_from_paths_layout_every_framework_reads(tmp_path):
+    from vs_fastai import make_fractal_folder
+    from course_lib.data import ImageClassifierData
+    from course_lib.transforms import imagenet_stats, tfms_from_stats
+
+    root = make_fractal_folder(tmp_path / "fr", classes=3, n_train=4, n_valid=2, sz=32)
+    assert sorted(p.name for p in (root / "train").iterdir()) == ["c000", "c001", "c002"]
+    assert len(list((root / "valid").rglob("*.jpg"))) == 6
+    data = ImageClassifierData.from_paths(root, bs=4, tfms=tfms_from_stats(imagenet_stats, 32), num_workers=0)
+    assert data.classes == ["c000", "c001", "c002"] and len(data.trn_ds) == 12
+    # train and valid are different instances of the same classes, not copies
+    a = (root / "train" / "c000" / "00000.jpg").read_bytes()
+    assert all(a != p.read_bytes() for p in (root / "valid" / "c000").iterdir())
+    # a complete folder is kept, not rewritten
+    mtime = (root / "train" / "c000" / "00000.jpg").stat().st_mtime_ns
+    make_fractal_folder(root, classes=3, n_train=4, n_valid=2, sz=32)
+    assert (root / "train" / "c000" / "00000.jpg").stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow
+def test_cpu_precision_prints_all_four_variants():
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_precision.py"), "--arch", "resnet_mini",
+                          "--sz", "32", "--bs", "4", "--steps", "1", "--repeats", "1", "--threads", "1"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| resnet_mini | 32 |"))
+    assert row.count("x)") == 4 and "native bf16 on this CPU:" in out.stdout
