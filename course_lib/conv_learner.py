@@ -171,7 +171,7 @@ class ConvLearner(Learner):
 
     def __repr__(self) -> str:
         lines = [f"ConvLearner({self.arch}, {self.data.c} classes, sz={self.data.sz}, precompute={self.precompute}, "
-                 f"device={self.device})", "layer groups:"]
+                 f"device={self.device}, precision={self.precision})", "layer groups:"]
         for k, g in enumerate(self.groups):
             n = sum(p.numel() for p in g.parameters())
             state = "frozen" if k < self.frozen_to else "trainable"

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .images import BadImageError
-from .devices import compute_threads, cpu_threads, default_device, nhwc, to_device
+from .devices import amp_dtype, compute_threads, cpu_threads, default_device, nhwc, to_device
 from .metrics import accuracy
 
 
@@ -96,6 +96,12 @@ class Learner:
         return frame(self.hist_rows)
 
     # ------------------------------------------------------------------ callbacks
+    @property
+    def precision(self) -> str:
+        """What fit and predict compute in here: 'bf16 autocast', 'fp16 autocast' or 'fp32'."""
+        names = {torch.bfloat16: "bf16 autocast", torch.float16: "fp16 autocast"}
+        return names.get(amp_dtype(self.device, self.amp), "fp32")
+
     def add_cbs(self, cbs: Iterable[Callback]) -> None:
         """Attach callbacks (each gets `.learn`)."""
         for cb in cbs:

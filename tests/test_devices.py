@@ -78,3 +78,10 @@ def test_switching_precision_recomputes_the_activation_cache(tiny_data, capsys):
     learn.amp = True
     learn.fit(1e-2, 1)
     assert "computing activations" in capsys.readouterr().out  # bf16 activations are not the fp32 ones
+
+
+def test_the_learner_says_which_precision_it_trains_in(tiny_data):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu", amp=False)
+    assert learn.precision == "fp32" and "precision=fp32" in repr(learn)
+    learn.amp = True
+    assert learn.precision == "bf16 autocast" and "precision=bf16 autocast" in repr(learn)
