@@ -331,7 +331,7 @@ def main() -> None:
         jobs.append(("course_lib", "resnet_mini"))
 
     print(f"machine: {machine()}")
-    print(f"course_lib precision by default: {cl_dtype or 'fp32'} autocast; fastai and the plain loop: fp32")
+    print(f"course_lib precision by default: {f'{cl_dtype} autocast' if cl_dtype else 'fp32'}; fastai and the plain loop: fp32")
     print(f"settings: arch {a.arch}, sz {a.sz}, bs {a.bs}, {a.epochs} epochs (SGDR, cycle_len=1), lr {a.lr}, "
           f"SGD momentum 0.9, {a.workers} loader worker(s), {a.threads} torch threads, {a.repeats} repeats, seeds {a.seed}..{a.seed + a.repeats - 1}")
     for folder in folders:

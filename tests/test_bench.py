@@ -29,10 +29,10 @@ def test_fractal_folder_is_a_from_paths_layout_every_framework_reads(tmp_path):
 
 
 @pytest.mark.slow
-def test_cpu_precision_prints_all_four_variants():
+def test_cpu_precision_prints_a_row_per_variant():
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_precision.py"), "--arch", "resnet_mini",
                           "--sz", "32", "--bs", "4", "--steps", "1", "--repeats", "1", "--threads", "1"],
                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     row = next(line for line in out.stdout.splitlines() if line.startswith("| resnet_mini | 32 |"))
-    assert row.count("x)") == 4 and "native bf16 on this CPU:" in out.stdout
+    assert row.count("x)") >= 2 and "native bf16 on this CPU:" in out.stdout
