@@ -69,22 +69,21 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     print(f"machine: {machine()}; native bf16 on this CPU: {cpu_bf16()}")
-    global VARIANTS
-    if not (cpu_bf16() or a.emulated):  # emulated bf16 measured 0.06x fp32 (resnet_mini 64 px, AVX2 EPYC)
-        VARIANTS = {k: v for k, v in VARIANTS.items() if not v[0]}
+    # emulated bf16 measured 0.06x fp32 (resnet_mini 64 px, AVX2 EPYC): skip it unless asked
+    variants = {k: v for k, v in VARIANTS.items() if not v[0] or cpu_bf16() or a.emulated}
     print(f"bs {a.bs}, {a.steps} steps per timing, {a.repeats} alternating repeats, medians in ms/step\n")
-    best = "bf16 CL" if "bf16 CL" in VARIANTS else "fp32 CL"
-    print("| arch | sz | " + " | ".join(VARIANTS) + f" | {best} speed-up vs fp32 |")
-    print("|---|---|" + "---|" * len(VARIANTS) + "---|")
+    best = "bf16 CL" if "bf16 CL" in variants else "fp32 CL"
+    print("| arch | sz | " + " | ".join(variants) + f" | {best} speed-up vs fp32 |")
+    print("|---|---|" + "---|" * len(variants) + "---|")
     for arch in a.arch:
         for sz in a.sz:
-            models = {k: make(arch) for k in VARIANTS}
-            ms: dict[str, list[float]] = {k: [] for k in VARIANTS}
+            models = {k: make(arch) for k in variants}
+            ms: dict[str, list[float]] = {k: [] for k in variants}
             for _ in range(a.repeats):
-                for k, (bf16, cl) in VARIANTS.items():
+                for k, (bf16, cl) in variants.items():
                     ms[k].append(step_ms(models[k], a.bs, sz, bf16, cl, a.steps))
             med = {k: statistics.median(v) for k, v in ms.items()}
-            cells = " | ".join(f"{med[k]:.0f} ({med['fp32'] / med[k]:.2f}x)" for k in VARIANTS)
+            cells = " | ".join(f"{med[k]:.0f} ({med['fp32'] / med[k]:.2f}x)" for k in variants)
             print(f"| {arch} | {sz} | {cells} | **{med['fp32'] / med[best]:.2f}x** |", flush=True)
     if not cpu_bf16():
         print("\nthis CPU emulates bf16, so course_lib keeps fp32 here (amp=None decides by hardware)")
