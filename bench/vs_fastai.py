@@ -96,6 +96,12 @@ class Timing:
     def after_epoch(self):
         self.times.append(time.perf_counter() - self.t0)
 
+def linear_head(nf: int, c: int):
+    """--head linear: average pool + one Linear with PyTorch's default init (torchvision's own classifier)."""
+    import torch.nn as nn
+    return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, c))
+
+
 def run_course_lib(a, amp: bool | None = None) -> dict:
     """course_lib as a user gets it; amp=None lets it pick the precision (bf16 on CPUs that do it natively)."""
     import numpy as np
@@ -110,7 +116,11 @@ def run_course_lib(a, amp: bool | None = None) -> dict:
         arch = getattr(tvm, a.arch)
     tfms = tfms_from_model(arch, a.sz, aug_tfms=transforms_side_on, max_zoom=1.1)
     data = ImageClassifierData.from_paths(a.data, bs=a.bs, tfms=tfms, num_workers=a.workers)
-    learn = ConvLearner.pretrained(arch, data, pretrained=False, amp=amp)
+    head = None
+    if a.head == "linear":
+        from course_lib.models import build_backbone
+        head = linear_head(build_backbone(arch, pretrained=False).fc.in_features, data.c)
+    learn = ConvLearner.pretrained(arch, data, pretrained=False, amp=amp, custom_head=head)
     learn.unfreeze()
 
     class EpochTimer(Timing, Callback):
@@ -138,8 +148,11 @@ def run_fastai(a) -> dict:
                              p_affine=0.75, p_lighting=0.75), Normalize.from_stats(*IMAGENET)]
     dls = ImageDataLoaders.from_folder(a.data, train="train", valid="valid", item_tfms=item, batch_tfms=batch,
                                        bs=a.bs, num_workers=a.workers, seed=a.seed)
+    head = {}
+    if a.head == "linear":  # init=None: fastai would otherwise re-initialise the head with Kaiming normal
+        head = dict(custom_head=linear_head(getattr(tvm, a.arch)().fc.in_features, dls.c), init=None)
     learn = vision_learner(dls, getattr(tvm, a.arch), pretrained=False, metrics=accuracy,
-                           opt_func=partial(SGD, mom=0.9), wd=0.0)
+                           opt_func=partial(SGD, mom=0.9), wd=0.0, **head)
     learn.unfreeze()
 
     class EpochTimer(Timing, Callback):
@@ -248,7 +261,7 @@ def machine() -> str:
 def run_child(a, fw: str, arch: str, data: str, seed: int) -> dict | None:
     cmd = [sys.executable, __file__, "--child", fw, "--arch", arch, "--data", data, "--sz", str(a.sz),
            "--bs", str(a.bs), "--epochs", str(a.epochs), "--lr", str(a.lr), "--workers", str(a.workers),
-           "--seed", str(seed), "--threads", str(a.threads)]
+           "--seed", str(seed), "--threads", str(a.threads), "--head", a.head]
     env = dict(os.environ, TQDM_DISABLE="1", PYTHONWARNINGS="ignore")
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     for line in p.stdout.splitlines():
@@ -288,6 +301,10 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--seed", type=int, default=42, help="seed of repeat 1; repeat r uses seed + r - 1")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in every child")
+    p.add_argument("--head", choices=["own", "linear"], default="own",
+                   help="own: each framework's default head (course_lib and fastai: the lesson's concat-pool, "
+                        "BatchNorm, dropout, 2-layer head; plain: torchvision's avgpool + fc); linear: avgpool + fc "
+                        "in all three, so that the comparison is of the frameworks, not of the heads")
     p.add_argument("--no-mini", action="store_true", help="skip the extra course_lib resnet_mini row")
     p.add_argument("--no-fp32", action="store_true", help="skip the course_lib row held to full precision")
     p.add_argument("--child", choices=list(RUNNERS), help=argparse.SUPPRESS)
@@ -333,7 +350,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"course_lib precision by default: {f'{cl_dtype} autocast' if cl_dtype else 'fp32'}; fastai and the plain loop: fp32")
     print(f"settings: arch {a.arch}, sz {a.sz}, bs {a.bs}, {a.epochs} epochs (SGDR, cycle_len=1), lr {a.lr}, "
-          f"SGD momentum 0.9, {a.workers} loader worker(s), {a.threads} torch threads, {a.repeats} repeats, seeds {a.seed}..{a.seed + a.repeats - 1}")
+          f"SGD momentum 0.9, head {a.head}, {a.workers} loader worker(s), {a.threads} torch threads, {a.repeats} repeats, seeds {a.seed}..{a.seed + a.repeats - 1}")
     for folder in folders:
         print(f"\n### {folder}")
         runs: dict[tuple, list] = {j: [] for j in jobs}

@@ -13,7 +13,8 @@ from .devices import compute_threads, cpu_threads
 from .checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
 from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
-from .models import N_POOL, ConvNet, arch_name, build_backbone, cut_body, layer_groups, make_head
+from .models import (N_POOL, ConvNet, arch_name, build_backbone, cacheable, check_head, cut_body, layer_groups,
+                     make_head)
 from .precompute import ActivationCache, act_loaders
 
 
@@ -34,12 +35,22 @@ class ConvLearner(Learner):
 
     @classmethod
     def pretrained(cls, arch, data, ps=None, xtra_fc=None, precompute: bool = False, pretrained: bool = True,
-                   **kw) -> "ConvLearner":
-        """The lesson's learner: `arch` (e.g. resnet34 or 'resnet_mini') cut before pooling, new head, head-only training."""
+                   custom_head: nn.Module | None = None, **kw) -> "ConvLearner":
+        """The lesson's learner: `arch` (e.g. resnet34 or 'resnet_mini') cut before pooling, new head, head-only training.
+
+        `custom_head` replaces the lesson's head (concat pool, BatchNorm, dropout, two linear layers) with any
+        module that maps the body's (N, channels, H, W) output to (N, classes).
+        """
         name = arch_name(arch)
         full = build_backbone(name, pretrained=pretrained)
         body, nf = cut_body(name, full)
-        head = make_head(nf, data.c, ps, xtra_fc)
+        if custom_head is not None:
+            if ps is not None or xtra_fc is not None:
+                raise ValueError("ps and xtra_fc shape the lesson's head; with custom_head, put the dropout and "
+                                 "layers in your own module instead.")
+            head = check_head(custom_head, nf, data.c)
+        else:
+            head = make_head(nf, data.c, ps, xtra_fc)
         return cls(data, name, ConvNet(body, head), precompute=precompute, **kw)
 
     # ------------------------------------------------------------------ precompute
@@ -54,6 +65,10 @@ class ConvLearner(Learner):
         if on and self.frozen_to < len(self.groups) - 1:
             raise ValueError("precompute=True needs a frozen body (cached activations of a body that is "
                              "still training would go stale); call learn.freeze() first.")
+        if on and not cacheable(self.model.head):
+            raise ValueError("precompute=True caches the head's pooled input, so the head must start with a "
+                             "pooling layer and nn.Flatten() (e.g. nn.AdaptiveAvgPool2d(1), nn.Flatten(), ...); "
+                             "this custom head does not. Train it with precompute=False.")
         self._precompute = on
 
     def threads(self) -> int | None:

@@ -140,6 +140,34 @@ def make_head(nf: int, c: int, ps=None, xtra_fc=None) -> nn.Sequential:
 
 
 N_POOL = 2  # the head's first two layers (pool, flatten) have no weights: precompute caches their output
+POOLS = (AdaptiveConcatPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+
+
+def check_head(head: nn.Module, nf: int, c: int) -> nn.Sequential:
+    """A user's head as an nn.Sequential, refused with the fix if it does not map `nf` channels to `c` outputs."""
+    if not isinstance(head, nn.Module):
+        raise TypeError(f"custom_head must be an nn.Module (e.g. nn.Sequential(...)), got {type(head).__name__}.")
+    head = head if isinstance(head, nn.Sequential) else nn.Sequential(head)
+    was = head.training
+    head.eval()  # a probe batch in train mode would move BatchNorm statistics
+    try:
+        with torch.no_grad():
+            out = head(torch.zeros(2, nf, 2, 2))
+    except RuntimeError as e:
+        raise ValueError(f"custom_head does not accept the body's output ({nf} channels, e.g. a (N, {nf}, H, W) "
+                         f"map): {str(e).splitlines()[0]}. Start it with a pooling layer such as "
+                         f"nn.AdaptiveAvgPool2d(1), nn.Flatten(), then nn.Linear({nf}, ...).") from e
+    finally:
+        head.train(was)
+    if out.ndim != 2 or out.shape[1] != c:
+        raise ValueError(f"custom_head gives outputs of shape {tuple(out.shape)} for a batch of 2; the data has "
+                         f"{c} classes, so it must end in {c} outputs per image, e.g. nn.Linear(..., {c}).")
+    return head
+
+
+def cacheable(head: nn.Sequential) -> bool:
+    """True if the head starts with a pool and a flatten, whose output precompute can cache."""
+    return len(head) > N_POOL and isinstance(head[0], POOLS) and isinstance(head[1], nn.Flatten)
 
 
 class LayerGroup(nn.Sequential):

@@ -7,6 +7,7 @@ import urllib.error
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
 
 from course_lib import Callback, ConvLearner, ImageClassifierData, tfms_from_model
 from course_lib.checkpoint import CheckpointError
@@ -501,3 +502,38 @@ def test_import_leaves_pandas_unloaded():
     code = "import sys, course_lib, course_lib.callbacks; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_custom_head_trains_and_precomputes(tiny_data):
+    nf = 256  # resnet_mini's body width
+    head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, 2))
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, custom_head=head, device="cpu",
+                                   precompute=True)
+    assert learn.model.head is head
+    learn.fit(1e-2, 1)
+    assert learn.acts.get(learn)["val"].shape == (len(tiny_data.val_ds), nf)  # avg pool: nf, not 2 * nf
+    learn.precompute = False
+    learn.unfreeze()
+    learn.fit(1e-2, 1)
+    assert learn.predict().shape == (len(tiny_data.val_ds), 2)
+
+
+def test_custom_head_errors_name_the_fix(tiny_data):
+    def make(head, **kw):
+        return ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, custom_head=head, device="cpu", **kw)
+
+    with pytest.raises(ValueError, match="2 classes.*nn.Linear"):
+        make(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 5)))
+    with pytest.raises(ValueError, match="256 channels"):
+        make(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 2)))
+    with pytest.raises(ValueError, match="ps and xtra_fc"):
+        make(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 2)), ps=0.1)
+    with pytest.raises(TypeError, match="nn.Module"):
+        make("linear")
+    # a head without pool + flatten up front trains, but cannot be precomputed
+    conv_head = nn.Sequential(nn.Conv2d(256, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    learn = make(conv_head)
+    with pytest.raises(ValueError, match="pooling layer and nn.Flatten"):
+        learn.precompute = True
+    learn.fit(1e-2, 1)
+    assert not learn.precompute
