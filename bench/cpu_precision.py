@@ -65,12 +65,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--emulated", action="store_true",
                    help="time bf16 even where the CPU emulates it (10-20x slower: minutes for resnet18 at 128 px)")
+    p.add_argument("--fp32-only", action="store_true", help="only the two fp32 layouts (NCHW vs channels-last)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     print(f"machine: {machine()}; native bf16 on this CPU: {cpu_bf16()}")
     # emulated bf16 measured 0.06x fp32 (resnet_mini 64 px, AVX2 EPYC): skip it unless asked
-    variants = {k: v for k, v in VARIANTS.items() if not v[0] or cpu_bf16() or a.emulated}
+    variants = {k: v for k, v in VARIANTS.items() if not v[0] or ((cpu_bf16() or a.emulated) and not a.fp32_only)}
     print(f"bs {a.bs}, {a.steps} steps per timing, {a.repeats} alternating repeats, medians in ms/step\n")
     best = "bf16 CL" if "bf16 CL" in variants else "fp32 CL"
     print("| arch | sz | " + " | ".join(variants) + f" | {best} speed-up vs fp32 |")
