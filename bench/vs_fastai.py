@@ -5,6 +5,7 @@
     python bench/vs_fastai.py --arch resnet34 --sz 128 --epochs 3 --repeats 3
     python bench/vs_fastai.py --sample-size 1000 500 --epochs 8 --repeats 3   # accuracy: 2000 / 1000 images
     python bench/vs_fastai.py --no-sample --fractals 10 200 50 --epochs 6 --repeats 3   # a task all can learn
+    python bench/vs_fastai.py --no-sample --fractals 10 200 50 --epochs 6 --repeats 3 --head linear   # same head
 
 Every framework trains the same torchvision architecture from random weights (fair: nobody gets
 pretrained features) with the same size, batch size, epochs, SGDR schedule (one cosine cycle per
@@ -18,6 +19,8 @@ epochs, for any framework, so those runs compare speed and memory but not accura
 adds a task every framework learns from scratch in a few epochs (C classes of IFS fractals from
 `course_lib.fractals`, N training and V validation JPEGs per class, class definitions from seed 7, not the
 pretraining seed 0), written to data/ once, so that accuracy differences between frameworks are measurable.
+From scratch the lesson's head (course_lib's and fastai's default) learns more slowly than torchvision's single
+`fc` (the plain loop's); `--head linear` gives all three that `fc`, so accuracy compares the frameworks alone.
 
 fastai is optional (`pip install -e .[bench]`); without it the fastai rows are skipped.
 """
