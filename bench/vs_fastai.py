@@ -6,6 +6,8 @@
     python bench/vs_fastai.py --sample-size 1000 500 --epochs 8 --repeats 3   # accuracy: 2000 / 1000 images
     python bench/vs_fastai.py --no-sample --fractals 10 200 50 --epochs 6 --repeats 3   # a task all can learn
     python bench/vs_fastai.py --no-sample --fractals 10 200 50 --epochs 6 --repeats 3 --head linear   # same head
+    python bench/vs_fastai.py --no-sample --fractals 10 200 50 --epochs 6 --head linear --no-mini \
+        --frameworks course_lib course_lib_fp32 --seed 45 --repeats 6     # bf16 vs fp32, more seeds
 
 Every framework trains the same torchvision architecture from random weights (fair: nobody gets
 pretrained features) with the same size, batch size, epochs, SGDR schedule (one cosine cycle per
@@ -310,6 +312,8 @@ def main() -> None:
                         "in all three, so that the comparison is of the frameworks, not of the heads")
     p.add_argument("--no-mini", action="store_true", help="skip the extra course_lib resnet_mini row")
     p.add_argument("--no-fp32", action="store_true", help="skip the course_lib row held to full precision")
+    p.add_argument("--frameworks", nargs="+", choices=list(RUNNERS), default=None,
+                   help="run only these rows, e.g. course_lib course_lib_fp32 (default: all that apply)")
     p.add_argument("--child", choices=list(RUNNERS), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -349,6 +353,8 @@ def main() -> None:
         jobs.insert(1, ("course_lib_fp32", a.arch))
     if not a.no_mini and a.arch != "resnet_mini":
         jobs.append(("course_lib", "resnet_mini"))
+    if a.frameworks:
+        jobs = [(fw, arch) for fw, arch in jobs if fw in a.frameworks]
 
     print(f"machine: {machine()}")
     print(f"course_lib precision by default: {f'{cl_dtype} autocast' if cl_dtype else 'fp32'}; fastai and the plain loop: fp32")
