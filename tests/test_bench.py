@@ -36,3 +36,22 @@ def test_cpu_precision_prints_a_row_per_variant():
     assert out.returncode == 0, out.stderr[-2000:]
     row = next(line for line in out.stdout.splitlines() if line.startswith("| resnet_mini | 32 |"))
     assert row.count("x)") >= 2 and "native bf16 on this CPU:" in out.stdout
+
+
+def test_head_ablation_heads_all_map_resnet18_features_to_the_classes():
+    import torch
+    from head_ablation import HEADS, NF
+    from course_lib.models import check_head, make_head
+
+    outs = set()
+    for name, kwargs in HEADS.items():
+        kw = kwargs(10)
+        head = check_head(kw["custom_head"], NF, 10) if "custom_head" in kw else make_head(NF, 10, **kw)
+        torch.manual_seed(0)
+        head.eval()
+        out = head(torch.randn(3, NF, 2, 2))
+        assert out.shape == (3, 10), name
+        outs.add((repr(head), round(float(out.abs().sum()), 4)))  # structure or weights differ
+    assert len(outs) == len(HEADS)  # eight different heads, not one built eight times
+    zero = HEADS["lesson, output layer zero init"](10)["custom_head"]
+    assert float(zero[-1].weight.abs().sum()) == 0.0
