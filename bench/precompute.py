@@ -32,7 +32,6 @@ def main() -> None:
     a = p.parse_args()
     from course_lib import ConvLearner, ImageClassifierData, tfms_from_model, transforms_side_on
     from course_lib.datasets import make_dogscats
-    from course_lib.devices import amp_dtype
     from course_lib.precompute import compute_features
 
     tmp = Path(tempfile.mkdtemp())
@@ -44,10 +43,8 @@ def main() -> None:
         quiet = contextlib.redirect_stdout(io.StringIO())
 
         def inference_pass():  # the reference: one pass of the body over the same train + valid images
-            learn.model.eval()
-            dtype = amp_dtype(learn.device, learn.amp)  # the same precision the cache is built in
-            compute_features(learn.model.features, data.fix_dl, learn.device, dtype=dtype)
-            compute_features(learn.model.features, data.val_dl, learn.device, dtype=dtype)
+            compute_features(learn, data.fix_dl)  # the same inference path and precision the cache uses
+            compute_features(learn, data.val_dl)
 
         def build_cache():
             learn.acts.mem.clear()

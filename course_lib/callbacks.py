@@ -1,4 +1,5 @@
-"""The Learner's features as callbacks: recorder + epoch table, progress bar, SGDR, saving, AMP, loss guard."""
+"""The Learner's features as callbacks: recorder + epoch table, progress bar, SGDR, saving, mixed precision,
+loss guard, lr_find and distributed training."""
 from __future__ import annotations
 
 import copy
@@ -8,8 +9,9 @@ import time
 import numpy as np
 import torch
 
+from . import distributed
+from .callback import Callback, CancelFitException, frame
 from .devices import amp_dtype
-from .learner import Callback, CancelFitException, frame
 from .schedules import cycle_epochs, sgdr_mult, smooth
 
 
@@ -99,6 +101,14 @@ class Recorder(Callback):
     def before_validate(self):
         self.val_loss, self.val_n, self.val_preds, self.val_ys = 0.0, 0, [], []
 
+    def after_validate(self):
+        # in a distributed fit every process saw a shard: gather them so all compute the same metrics
+        parts = distributed.gather((self.val_loss, self.val_n, self.val_preds, self.val_ys))
+        if len(parts) > 1:
+            self.val_loss, self.val_n = sum(p[0] for p in parts), sum(p[1] for p in parts)
+            self.val_preds = [t for p in parts for t in p[2]]
+            self.val_ys = [t for p in parts for t in p[3]]
+
     @property
     def smooth_loss(self) -> float:
         """Debiased moving average of the training loss (beta 0.98)."""
@@ -119,16 +129,9 @@ class Recorder(Callback):
         if self.show_table and not learn.quiet:
             self.table.show(self.rows)
 
-    def after_fit(self):
-        self._merge_history()
-
-    def after_cancel_fit(self):
-        self._merge_history()
-
-    def _merge_history(self):
-        if self.rows:
-            self.learn.hist_rows.extend({**r, "fit": self.learn.n_fit} for r in self.rows)
-            self.rows = []  # merged once, even if both after_fit and after_cancel_fit run
+    def cleanup_fit(self):
+        # every way out of a fit keeps the epochs that finished: normal end, cancel, error, Ctrl-C
+        self.learn.hist_rows.extend({**r, "fit": self.learn.n_fit} for r in self.rows)
 
     @property
     def history(self):
@@ -171,30 +174,29 @@ class ProgressCallback(Callback):
     """One tqdm.auto bar per fit (a widget in JupyterLab, text in a terminal); TQDM_DISABLE=1 hides it."""
     order = 60
 
+    def __init__(self, desc: str | None = None):
+        self.desc, self.bar = desc, None
+
     def before_fit(self):
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # tqdm.auto looks for IPython/ipywidgets: only pay for it when a fit starts
         learn = self.learn
-        sweep = getattr(learn, "n_iter_total", None)  # lr_find runs a fixed number of batches
-        total = sweep or learn.n_epoch * len(learn.trn_dl)
-        self.bar = tqdm(total=total, desc="lr_find" if sweep else f"epoch 1/{learn.n_epoch}", leave=False,
+        self.bar = tqdm(total=learn.n_iter, desc=self.desc or f"epoch 1/{learn.n_epoch}", leave=False,
                         unit="batch", dynamic_ncols=True, disable=True if learn.quiet else None)
 
     def before_epoch(self):
-        if self.bar is not None:
+        if self.desc is None:
             self.bar.set_description(f"epoch {self.learn.epoch + 1}/{self.learn.n_epoch}", refresh=False)
 
     def after_batch(self):
-        if self.learn.training and self.bar is not None:
+        if self.learn.training:
             self.bar.update()
             if self.learn.i_batch % 10 == 0:
                 self.bar.set_postfix(loss=f"{self.learn.loss.item():.4f}", refresh=False)
 
-    def after_fit(self):
-        if getattr(self, "bar", None) is not None:
+    def cleanup_fit(self):
+        if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-    after_cancel_fit = after_fit
 
 
 class SaveCallback(Callback):
@@ -221,41 +223,35 @@ class SaveCallback(Callback):
 
 class MixedPrecision(Callback):
     """autocast where it is faster (devices.amp_dtype): bf16 on CUDA and bf16-capable CPUs, else fp16 on
-    older GPUs with a gradient scaler; `learn.amp=False` turns it off."""
+    older GPUs with a gradient scaler; `learn.amp=False` turns it off.
+
+    The autocast region is a context manager around the forward pass and the loss (`forward_ctx`), so it is
+    closed however the batch ends: a callback raising in between (the loss guard), an error or Ctrl-C.
+    """
     order = 5
 
     def before_fit(self):
-        self.dtype = amp_dtype(self.learn.device, getattr(self.learn, 'amp', None))
-        self.scaler = None
-        if self.dtype == torch.float16:
-            self.scaler = torch.amp.GradScaler("cuda")
-            learn = self.learn
-            learn.backward = lambda: self.scaler.scale(learn.loss).backward()
-            learn.step = self._step
+        self.dtype = amp_dtype(self.learn.device, getattr(self.learn, "amp", None))
+        # fp16 needs its gradients scaled (its range is small); bf16 has fp32's range and needs none
+        self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
 
-    def _step(self):
+    def forward_ctx(self):
+        return torch.autocast(self.learn.device.type, dtype=self.dtype, enabled=self.dtype is not None)
+
+    def backward(self):
+        loss = self.learn.loss
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def step(self):
+        if self.scaler is None:
+            self.learn.opt.step()
+            return
         self.scaler.step(self.learn.opt)
         self.scaler.update()
 
-    def before_batch(self):
-        self.ctx = torch.autocast(self.learn.device.type, dtype=self.dtype) if self.dtype else None
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def after_loss(self):
-        if getattr(self, "ctx", None) is not None:
-            self.ctx.__exit__(None, None, None)
-            self.ctx = None
-
-    def after_fit(self):
-        for name in ("backward", "step"):
-            self.learn.__dict__.pop(name, None)
-
-    after_cancel_fit = after_fit
-
 
 class LossGuard(Callback):
-    """Stops at the first non-finite training loss, restores the weights from the start of that epoch."""
+    """Stops at the first non-finite training loss or weights, restoring the weights from the start of that epoch."""
     order = 1
 
     def before_epoch(self):
@@ -265,13 +261,21 @@ class LossGuard(Callback):
     def after_loss(self):
         learn = self.learn
         if learn.training and not torch.isfinite(learn.loss.detach()).all():
-            learn.fit_model.load_state_dict(self.saved)
-            learn.opt.state.clear()  # momentum built on the blown-up steps would push straight back
-            lr = max(float(pg["lr"]) for pg in learn.opt.param_groups)
-            raise FloatingPointError(
-                f"Training loss became {learn.loss.item()} at epoch {learn.epoch}, batch {learn.i_batch} "
-                f"(lr {lr:.3g}). Weights are restored to the start of that epoch. Try a lower learning rate "
-                f"(learn.lr_find() shows where the loss starts to climb).")
+            self._stop(f"Training loss became {learn.loss.item()} at epoch {learn.epoch}, batch {learn.i_batch}")
+
+    def after_train(self):
+        # a finite but huge loss can still take a step to inf/nan weights: the next fit would fail at once
+        if not all(torch.isfinite(p).all() for p in self.learn.fit_model.parameters() if p.requires_grad):
+            self._stop(f"The weights became infinite or nan during epoch {self.learn.epoch} (the loss exploded)")
+
+    def _stop(self, what: str):
+        learn = self.learn
+        lr = max(float(pg["lr"]) for pg in learn.opt.param_groups)
+        learn.fit_model.load_state_dict(self.saved)
+        learn.opt.state.clear()  # momentum built on the blown-up steps would push straight back
+        raise FloatingPointError(
+            f"{what} (lr {lr:.3g}). Weights are restored to the start of that epoch. Try a lower learning rate "
+            f"(learn.lr_find() shows where the loss starts to climb).")
 
 
 class LRFinder(Callback):
@@ -292,8 +296,7 @@ class LRFinder(Callback):
         self.learn.set_lrs(self.sched_lrs[self.it])
 
     def after_loss(self):
-        from .distributed import mean_loss
-        loss = mean_loss(self.learn.loss)  # the same value in every process, so all stop together
+        loss = distributed.mean_loss(self.learn.loss)  # the same value in every process, so all stop together
         self.losses.append(loss)
         self.lrs.append(self.sched_lrs[self.it])
         s = smooth(self.losses)[-1]
@@ -329,3 +332,25 @@ class LRFinder(Callback):
         """Raw and smoothed loss per iteration."""
         from .plots import plot_loss
         return plot_loss(self, **kw)
+
+
+class DistributedCallback(Callback):
+    """Wraps the trained module in DDP, shards the loaders and quiets ranks > 0 (see course_lib.distributed)."""
+    order = -10  # before the schedule and recorder read the loaders' lengths
+
+    def before_fit(self):
+        learn = self.learn
+        self.saved = (learn.trn_dl, learn.val_dl)
+        n = distributed.world()
+        learn.trn_dl, learn.val_dl = distributed.shard(learn.trn_dl, n), distributed.shard(learn.val_dl, n)
+        learn.wrapped = distributed.wrap(learn.fit_model, learn.device)
+        learn.quiet = not distributed.is_main()
+
+    def before_epoch(self):
+        self.learn.trn_dl.sampler.set_epoch(self.learn.epoch)
+
+    def cleanup_fit(self):
+        learn = self.learn
+        if hasattr(self, "saved"):
+            learn.trn_dl, learn.val_dl = self.saved
+        learn.wrapped, learn.quiet = None, False

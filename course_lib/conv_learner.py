@@ -9,13 +9,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .devices import compute_threads, cpu_threads
+from . import distributed
+from .devices import compute_threads
+from .inference import run_batches
 from .checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
 from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
 from .models import (N_POOL, ConvNet, arch_name, build_backbone, cacheable, check_head, cut_body, layer_groups,
                      make_head)
 from .precompute import ActivationCache, act_loaders
+from .predict import predict_image
+from .tta import tta
 
 
 class ConvLearner(Learner):
@@ -112,7 +116,6 @@ class ConvLearner(Learner):
 
     def save(self, name: str) -> Path:
         """Write weights + arch, classes, size and frozen state to `<data path>/models/<name>.pt`, atomically."""
-        from . import distributed
         if not distributed.is_main():  # in a distributed run rank 0 writes; the others have the same weights
             return self._ck_path(name)
         ck = {"format": FORMAT, "version": 1, "arch": self.arch, "classes": list(self.data.classes),
@@ -142,22 +145,10 @@ class ConvLearner(Learner):
         return self
 
     # ------------------------------------------------------------------ predictions
-    @torch.inference_mode()
     def predict_dl(self, dl) -> tuple[np.ndarray, np.ndarray | None]:
         """(log-probabilities or sigmoid outputs, labels) over a loader, through the whole model."""
-        from .devices import amp_dtype, to_device
-        self.model.eval()
-        dtype = amp_dtype(self.device, self.amp)
-        outs, ys = [], []
-        with cpu_threads(compute_threads(self.device, self.data.num_workers)):
-            for xb, yb in dl:
-                with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                    out = self.model(to_device(xb, self.device)).float()
-                outs.append(torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, dim=1))
-                ys.append(yb)
-        preds = torch.cat(outs).cpu().numpy()
-        y = torch.cat(ys).numpy()
-        return preds, y
+        out, y = run_batches(self, dl)
+        return out.numpy(), (y.numpy() if y is not None else None)
 
     def predict(self, is_test: bool = False) -> np.ndarray:
         """Log-probabilities (N, C) for the validation set (or the test set), with validation transforms."""
@@ -168,20 +159,14 @@ class ConvLearner(Learner):
 
     def predict_array(self, x) -> np.ndarray:
         """Log-probabilities for a batch of already-transformed images (N, 3, sz, sz)."""
-        from .devices import to_device
-        self.model.eval()
-        with torch.inference_mode():
-            out = self.model(to_device(torch.as_tensor(x), self.device)).float()
-        return (torch.sigmoid(out) if self.data.is_multi else F.log_softmax(out, 1)).cpu().numpy()
+        return run_batches(self, [(torch.as_tensor(x), None)], num_workers=0)[0].numpy()
 
     def predict_image(self, fn, thresh: float = 0.5):
         """(class name, probabilities) for one image file or PIL image, with the validation transforms."""
-        from .predict import predict_image
         return predict_image(self, fn, thresh)
 
     def TTA(self, n_aug: int = 4, is_test: bool = False, **kw):
         """Test-time augmentation: (log_preds (1+n_aug, N, C), y) as in the lesson; see course_lib.tta."""
-        from .tta import tta
         return tta(self, n_aug=n_aug, is_test=is_test, **kw)
 
     def __repr__(self) -> str:

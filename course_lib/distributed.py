@@ -6,6 +6,8 @@ Each process trains on its shard of every batch (the per-process batch is bs / w
 batch stays `bs`), DDP averages the gradients, validation metrics are gathered from all processes, and
 only rank 0 prints tables, draws progress bars and writes checkpoints. `predict` and `TTA` run the whole
 set in every process (same result everywhere, no speed-up).
+
+Functions only; the callback that uses them during a fit is `callbacks.DistributedCallback`.
 """
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ import os
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, TensorDataset
 
-from .learner import Callback
 
 
 def init(backend: str | None = None) -> bool:
@@ -69,42 +71,24 @@ def shard(dl, world: int) -> DataLoader:
     return DataLoader(ds, batch_size=bs // world, sampler=sampler, **extra)
 
 
-class DistributedCallback(Callback):
-    """Wraps the trained module in DDP, shards the loaders, gathers validation outputs, quiets ranks > 0."""
-    order = -10  # before the schedule and recorder read the loaders' lengths
+def gather(obj) -> list:
+    """`obj` from every process, in rank order ([obj] when running alone)."""
+    if not active():
+        return [obj]
+    parts = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, obj)
+    return parts
 
-    def before_fit(self):
-        from torch.nn.parallel import DistributedDataParallel as DDP
-        learn = self.learn
-        world = dist.get_world_size()
-        self.saved = (learn.trn_dl, learn.val_dl)
-        learn.trn_dl, learn.val_dl = shard(learn.trn_dl, world), shard(learn.val_dl, world)
-        dev = [learn.device.index or 0] if learn.device.type == "cuda" else None
-        learn.wrapped = DDP(learn.fit_model, device_ids=dev, find_unused_parameters=False)
-        learn.quiet = not is_main()
 
-    def before_epoch(self):
-        self.learn.trn_dl.sampler.set_epoch(self.learn.epoch)
+def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """`module` under DistributedDataParallel (gradients averaged over the processes)."""
+    dev = [device.index or 0] if device.type == "cuda" else None
+    return DDP(module, device_ids=dev, find_unused_parameters=False)
 
-    def after_validate(self):
-        # every process saw a shard: gather losses and outputs so all compute the same metrics
-        from .callbacks import Recorder
-        rec = next((c for c in self.learn.cbs if isinstance(c, Recorder)), None)
-        if rec is None:
-            return
-        parts = [None] * dist.get_world_size()
-        dist.all_gather_object(parts, (rec.val_loss, rec.val_n, rec.val_preds, rec.val_ys))
-        rec.val_loss = sum(p[0] for p in parts)
-        rec.val_n = sum(p[1] for p in parts)
-        rec.val_preds = [t for p in parts for t in p[2]]
-        rec.val_ys = [t for p in parts for t in p[3]]
 
-    def after_fit(self):
-        learn = self.learn
-        learn.trn_dl, learn.val_dl = self.saved
-        learn.wrapped, learn.quiet = None, False
-
-    after_cancel_fit = after_fit
+def world() -> int:
+    """Number of processes (1 when running alone)."""
+    return dist.get_world_size() if active() else 1
 
 
 def mean_loss(loss: torch.Tensor) -> float:

@@ -1,7 +1,9 @@
 """The training loop: a Learner that calls ordered callbacks at each event (before_/after_ fit, epoch, batch)."""
 from __future__ import annotations
 
+import contextlib
 import copy
+import math
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -9,25 +11,23 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .images import BadImageError
+from . import distributed
+from .callback import (Callback, CancelBatchException, CancelEpochException, CancelFitException,  # noqa: F401
+                       frame)
+from .callbacks import (DistributedCallback, LossGuard, LRFinder, MixedPrecision, ParamScheduler, ProgressCallback,
+                        Recorder, SaveCallback)
 from .devices import amp_dtype, compute_threads, cpu_threads, default_device, nhwc, to_device
+from .images import BadImageError
 from .metrics import accuracy
-
-
-class CancelFitException(Exception):
-    """Raised by a callback to end `fit` early; the Learner stays usable."""
-
-
-class CancelEpochException(Exception):
-    """Raised by a callback to skip the rest of an epoch."""
-
-
-class CancelBatchException(Exception):
-    """Raised by a callback to skip the rest of a batch."""
+from .schedules import check_cycles, find_lrs
 
 
 class OutOfMemory(RuntimeError):
     """The batch did not fit in memory; the message suggests a batch size that may."""
+
+
+class NoBatchError(ValueError):
+    """The training loader gives no batch to train on; the message has the counts and the fix."""
 
 
 def _is_oom(e: BaseException) -> bool:
@@ -36,13 +36,13 @@ def _is_oom(e: BaseException) -> bool:
         isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg))
 
 
-class Callback:
-    """Base class: override any event method; `order` sorts callbacks (lower runs first)."""
-    order = 0
-    learn: "Learner"
-
-    def __repr__(self) -> str:
-        return type(self).__name__
+def _no_batch_message(dl, bs: int | None) -> str:
+    """Why a training loader has no batch, with the counts and the fix."""
+    n = len(dl.dataset) if hasattr(dl, "dataset") else len(dl.x)  # a DataLoader, or precompute's TensorLoader
+    if n == 0:
+        return "The training set is empty: there is nothing to train on. Put images in the training folder."
+    return (f"The training set gives no full batch: {n} image with bs={bs}, and a last batch of a single image "
+            f"is dropped (BatchNorm cannot train on one image). Add training images (at least 2).")
 
 
 def _lrs_per_group(lrs, groups: Sequence, what: str = "lr") -> np.ndarray:
@@ -55,12 +55,6 @@ def _lrs_per_group(lrs, groups: Sequence, what: str = "lr") -> np.ndarray:
         raise ValueError(f"{what} has {a.size} values but the model has {len(groups)} layer groups ({names}); "
                          f"give one {what} or one per group.")
     return a
-
-
-def frame(rows: list[dict]):
-    """rows -> pandas DataFrame; pandas is imported here, on first use, not when course_lib is imported."""
-    import pandas as pd  # ~30 MB and ~0.5 s that a run which never looks at a table need not pay
-    return pd.DataFrame(rows)
 
 
 class Learner:
@@ -80,6 +74,7 @@ class Learner:
         self.metrics = list(metrics) if metrics is not None else [accuracy]
         self.momentum = momentum
         self.cbs: list[Callback] = []
+        self._sorted: list[Callback] = []
         self.opt: torch.optim.Optimizer | None = None
         self.hist_rows: list[dict] = []  # one dict per finished epoch, all fits; see `history`
         self.n_fit, self.training = 0, False
@@ -107,18 +102,58 @@ class Learner:
         for cb in cbs:
             cb.learn = self
             self.cbs.append(cb)
+        self._sorted = sorted(self.cbs, key=lambda c: c.order)
 
     def remove_cbs(self, cbs: Iterable[Callback]) -> None:
         """Detach callbacks."""
         for cb in cbs:
             if cb in self.cbs:
                 self.cbs.remove(cb)
+        self._sorted = sorted(self.cbs, key=lambda c: c.order)
 
     def __call__(self, event: str) -> None:
-        for cb in sorted(self.cbs, key=lambda c: c.order):
+        for cb in self._sorted:
             f = getattr(cb, event, None)
             if f is not None:
                 f()
+
+    def cleanup(self, event: str) -> None:
+        """Run every callback's `event` even if one raises (each must close what it opened); then re-raise."""
+        err = None
+        for cb in self._sorted:
+            f = getattr(cb, event, None)
+            if f is None:
+                continue
+            try:
+                f()
+            except BaseException as e:  # noqa: BLE001 - the others still clean up, then the first error surfaces
+                err = err or e
+        if err is not None:
+            raise err
+
+    def _cb_method(self, name: str):
+        """The first callback's replacement for one of the learner's steps (`forward_ctx`, `backward`, `step`)."""
+        return next((getattr(cb, name) for cb in self._sorted if hasattr(cb, name)), None)
+
+    def _with_events(self, f: Callable[[], None], name: str, cancel: type[Exception]) -> bool:
+        """before_<name>, f(), after_<name>; after_cancel_<name> on a cancel; cleanup_<name> on every way out.
+
+        Returns False when a callback cancelled it."""
+        try:
+            self(f"before_{name}")
+            f()
+            self(f"after_{name}")
+            return True
+        except cancel:
+            self(f"after_cancel_{name}")
+            return False
+        finally:
+            self.cleanup(f"cleanup_{name}")
+
+    def default_cbs(self) -> list[Callback]:
+        """The callbacks every `fit` runs with (override to change them); `fit(cbs=...)` adds to them."""
+        cbs = [LossGuard(), MixedPrecision(), Recorder(), ParamScheduler(), ProgressCallback()]
+        return [DistributedCallback()] + cbs if distributed.active() else cbs
 
     # ------------------------------------------------------------------ what fit trains on
     @property
@@ -173,19 +208,29 @@ class Learner:
 
     # ------------------------------------------------------------------ one batch, one epoch
     def backward(self) -> None:
-        """loss.backward(); mixed precision swaps in a scaled version."""
-        self.loss.backward()
+        """loss.backward(), or a callback's replacement (mixed precision scales the loss first)."""
+        f = self._cb_method("backward")
+        f() if f is not None else self.loss.backward()
 
     def step(self) -> None:
-        """One optimiser step."""
-        self.opt.step()
+        """One optimiser step, or a callback's replacement."""
+        f = self._cb_method("step")
+        f() if f is not None else self.opt.step()
+
+    def forward_ctx(self):
+        """The context the forward pass and the loss run in: a callback's (autocast), else none."""
+        f = self._cb_method("forward_ctx")
+        return f() if f is not None else contextlib.nullcontext()
 
     def one_batch(self) -> None:
+        """Forward, loss and (when training) backward and step for the batch in self.xb, self.yb."""
         self.xb, self.yb = to_device(self.xb, self.device), to_device(self.yb, self.device)
         self("before_batch")
-        self.pred = (self.wrapped or self.fit_model)(self.xb)
-        self("after_pred")
-        self.loss = self.loss_func(self.pred, self.yb)
+        # a `with`, not a pair of events: whatever raises inside (the loss guard, Ctrl-C), autocast is closed
+        with self.forward_ctx():
+            self.pred = (self.wrapped or self.fit_model)(self.xb)
+            self("after_pred")
+            self.loss = self.loss_func(self.pred, self.yb)
         self("after_loss")
         if not self.training:
             return
@@ -196,39 +241,89 @@ class Learner:
         self("after_step")
         self.opt.zero_grad(set_to_none=True)
 
-    def _run_batches(self, dl) -> None:
-        self.n_batch = len(dl)
-        self.i_batch = -1
+    def _run_batches(self, dl) -> int:
+        """Every batch of `dl` through one_batch (training stops at n_iter); returns how many held no image."""
+        self.n_batch, self.i_batch, empty = len(dl), -1, 0
         try:
             for self.i_batch, b in enumerate(dl):
+                if self.training and self.iter >= self.n_iter:
+                    break
                 if b is None:  # every image of this batch was unreadable and skipped (skip_bad_images)
+                    empty += 1
                     continue
                 self.xb, self.yb = b
-                try:
-                    self.one_batch()
-                except CancelBatchException:
-                    pass
-                self("after_batch")
+                if self._with_events(self.one_batch, "batch", CancelBatchException):
+                    self.iter += self.training  # a cancelled batch is no step of the schedule or the sweep
         except BadImageError as e:
             # raised while loading the next batch: nothing of it reached the model
             where = "training" if self.training else "validation"
             raise BadImageError(f"{e} [{where}, epoch {getattr(self, 'epoch', 0)}, batch {self.i_batch + 2} of "
                                 f"{self.n_batch}; the weights are those after the previous batch]") from e
+        return empty
 
-    def one_epoch(self, train: bool) -> None:
-        self.training = train
-        dl = self.trn_dl if train else self.val_dl
-        if train:
-            self.set_train_mode()
-            self("before_train")
-            self._run_batches(dl)
-            self("after_train")
-        else:
-            self.fit_model.eval()
-            self("before_validate")
-            with torch.inference_mode():
-                self._run_batches(dl)
-            self("after_validate")
+    def _train(self) -> None:
+        self.training = True
+        self.set_train_mode()
+        if self._run_batches(self.trn_dl) == self.n_batch:
+            raise NoBatchError(f"Every batch of the training set was skipped in epoch {self.epoch}: none of its "
+                               f"{self.n_batch} batches held a readable image (skip_bad_images=True). "
+                               f"course_lib.verify_images(path) lists the unreadable files.")
+
+    def _validate(self) -> None:
+        self.training = False
+        self.fit_model.eval()
+        with torch.inference_mode():
+            self._run_batches(self.val_dl)
+
+    def _do_epoch(self) -> None:
+        self._with_events(self._train, "train", CancelEpochException)
+        if self.do_valid:
+            self._with_events(self._validate, "validate", CancelEpochException)
+
+    def _do_fit(self) -> None:
+        for self.epoch in range(self.n_epoch):
+            if self.iter >= self.n_iter:
+                break
+            self._with_events(self._do_epoch, "epoch", CancelEpochException)
+
+    def _run(self, cbs: list[Callback], n_iter: int | None, n_epoch: int | None, valid: bool = True) -> None:
+        """The one loop behind `fit` and `lr_find`: `n_iter` training batches (None: whole epochs) over at most
+        `n_epoch` epochs, validating after each when `valid`; `cbs` are attached for this run only."""
+        self.trn_dl, self.val_dl = self.loaders()
+        n_batch = len(self.trn_dl)
+        if n_batch == 0:
+            raise NoBatchError(_no_batch_message(self.trn_dl, getattr(self.data, "bs", None)))
+        self.n_iter = n_batch * n_epoch if n_iter is None else n_iter
+        self.n_epoch = n_epoch if n_epoch is not None else math.ceil(self.n_iter / n_batch)
+        self.iter, self.epoch, self.i_batch, self.do_valid = 0, 0, -1, valid
+        self.n_fit += 1
+        self.add_cbs(cbs)
+        try:
+            with cpu_threads(self.threads()):
+                self._with_events(self._do_fit, "fit", CancelFitException)
+        except RuntimeError as e:
+            if not _is_oom(e):
+                raise
+            raise OutOfMemory(self._oom_message()) from e
+        except KeyboardInterrupt:
+            print(f"Interrupted during epoch {self.epoch} (batch {self.i_batch}); "
+                  f"weights are those after the last finished batch.")
+            raise
+        finally:
+            # leave a usable learner: no half-accumulated gradients, no callbacks of this run left behind
+            if self.opt is not None:
+                self.opt.zero_grad(set_to_none=True)
+            self.training = False
+            self.remove_cbs(cbs)
+
+    def _oom_message(self) -> str:
+        bs = getattr(self.data, "bs", None)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()  # give back what the failed batch held before the user retries
+        hint = (f"rebuild the data with a smaller batch size, e.g. bs={max(1, bs // 2)} (now {bs}), "
+                f"or a smaller image size" if bs else "use a smaller batch or image size")
+        return (f"Out of memory on {self.device} at epoch {self.epoch}, batch {self.i_batch}: {hint}. "
+                f"The weights are those after the last finished batch.")
 
     # ------------------------------------------------------------------ fit
     def fit(self, lrs, n_cycle: int, wds=None, cycle_len: float | None = None, cycle_mult: float = 1,
@@ -238,69 +333,20 @@ class Learner:
 
         Returns [val_loss, *metrics] of the last epoch.
         """
-        from . import distributed
-        from .callbacks import LossGuard, MixedPrecision, ParamScheduler, ProgressCallback, Recorder, SaveCallback
-        from .schedules import n_epochs as count_epochs
-
+        n_epoch = check_cycles(n_cycle, cycle_len, cycle_mult)
         self.lrs = _lrs_per_group(lrs, self.groups, "lr")
         self.wds = _lrs_per_group(0.0 if wds is None else wds, self.groups, "wds")
         if metrics is not None:
             self.metrics = list(metrics)
-        self.n_epoch = count_epochs(n_cycle, cycle_len, cycle_mult)
         self.sched_args = dict(n_cycle=n_cycle, cycle_len=cycle_len, cycle_mult=cycle_mult)
-        opt = self.get_opt()
-        for pg, wd in zip(opt.param_groups, self.wds):
+        self.last_val = []  # never hand back an earlier fit's figures
+        for pg, wd in zip(self.get_opt().param_groups, self.wds):
             pg["weight_decay"] = float(wd)
-        extra = [LossGuard(), MixedPrecision(), Recorder(), ParamScheduler(), ProgressCallback()]
+        extra = self.default_cbs()
         if cycle_save_name or best_save_name:
             extra.append(SaveCallback(cycle_save_name, best_save_name))
-        extra += list(cbs)
-        if distributed.active():
-            extra.insert(0, distributed.DistributedCallback())
-        self.trn_dl, self.val_dl = self.loaders()
-        self.add_cbs(extra)
-        with cpu_threads(self.threads()):
-            self._fit(extra)
+        self._run(extra + list(cbs), None, n_epoch)
         return self.last_val
-
-    def _fit(self, extra: list[Callback]) -> None:
-        try:
-            self.n_fit += 1
-            self("before_fit")
-            for self.epoch in range(self.n_epoch):
-                try:
-                    self("before_epoch")
-                    self.one_epoch(True)
-                    self.one_epoch(False)
-                    self("after_epoch")
-                except CancelEpochException:
-                    pass
-            self("after_fit")
-        except CancelFitException:
-            self("after_cancel_fit")
-        except RuntimeError as e:
-            if not _is_oom(e):
-                raise
-            self("after_cancel_fit")
-            bs = getattr(self.data, "bs", None)
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()  # give back what the failed batch held before the user retries
-            hint = (f"rebuild the data with a smaller batch size, e.g. bs={max(1, bs // 2)} (now {bs}), "
-                    f"or a smaller image size" if bs else "use a smaller batch or image size")
-            raise OutOfMemory(f"Out of memory on {self.device} at epoch {self.epoch}, batch "
-                              f"{getattr(self, 'i_batch', 0)}: {hint}. The weights are those after the last "
-                              f"finished batch.") from e
-        except KeyboardInterrupt:
-            # leave a usable learner: no half-accumulated gradients, history up to the last whole epoch
-            self("after_cancel_fit")
-            print(f"Interrupted during epoch {self.epoch} (batch {getattr(self, 'i_batch', 0)}); "
-                  f"weights are those after the last finished batch.")
-            raise
-        finally:
-            if self.opt is not None:
-                self.opt.zero_grad(set_to_none=True)
-            self.training = False
-            self.remove_cbs(extra)
 
     # ------------------------------------------------------------------ lr_find
     def lr_find(self, start_lr: float = 1e-5, end_lr: float = 10, wds=None, linear: bool = False,
@@ -310,64 +356,30 @@ class Learner:
         The sweep runs `num_it` batches (cycling the training set if it is shorter), stopping early once
         the smoothed loss is NaN or above 4x its best. `learn.sched.plot()` shows it with the suggestion.
         """
-        from . import distributed
-        from .callbacks import LRFinder, MixedPrecision, ProgressCallback
-        from .schedules import find_lrs
-
         start = _lrs_per_group(start_lr, self.groups, "start_lr")
         end = _lrs_per_group(end_lr, self.groups, "end_lr")
         wds = _lrs_per_group(0.0 if wds is None else wds, self.groups, "wds")
-        saved = self.state()
-        opt_existed = self.opt is not None
-        bn_mode = {m: m.training for m in self.model.modules()}
         finder = LRFinder(np.stack([find_lrs(s, e, num_it, linear) for s, e in zip(start, end)], 1), stop_div)
-        cbs = [MixedPrecision(), finder, ProgressCallback()]
+        cbs = [MixedPrecision(), finder, ProgressCallback(desc="lr_find")]
         if distributed.active():
-            cbs.insert(0, distributed.DistributedCallback())
-        self.trn_dl, self.val_dl = self.loaders()
-        self.add_cbs(cbs)
-        self.n_epoch, self.epoch = 1, 0
-        self.lrs = start
-        self.n_iter_total = num_it
-        with cpu_threads(self.threads()):
-            self._sweep(num_it, wds, saved, opt_existed, bn_mode, cbs)
-        self.sched = finder
-        return finder
-
-    def _sweep(self, num_it, wds, saved, opt_existed, bn_mode, cbs) -> None:
+            cbs.insert(0, DistributedCallback())
+        saved, opt_existed = self.state(), self.opt is not None
+        modes = {m: m.training for m in self.model.modules()}
         try:
-            opt = self.get_opt()
-            for pg, wd in zip(opt.param_groups, wds):
+            for pg, wd in zip(self.get_opt().param_groups, wds):
                 pg["weight_decay"] = float(wd)
-            self("before_fit")
-            self.training = True
-            self.set_train_mode()
-            self("before_train")
-            it = 0
-            while it < num_it:
-                for self.i_batch, b in enumerate(self.trn_dl):
-                    if b is None:  # all skipped (skip_bad_images)
-                        continue
-                    self.xb, self.yb = b
-                    self.one_batch()
-                    self("after_batch")
-                    it += 1
-                    if it >= num_it:
-                        break
-            self("after_train")
-        except CancelFitException:
-            pass
+            self.lrs = start
+            # no validation; epochs repeat until num_it batches ran (each runs at least one or raises)
+            self._run(cbs, num_it, num_it, valid=False)
         finally:
-            self("after_cancel_fit")
-            self.n_iter_total = None
-            self.remove_cbs(cbs)
-            self.training = False
             # put back weights, BatchNorm statistics, optimiser state and train/eval flags exactly
             self.restore(saved)
             if not opt_existed:
                 self.opt = None
-            for m, mode in bn_mode.items():
+            for m, mode in modes.items():
                 m.training = mode
+        self.sched = finder
+        return finder
 
     # ------------------------------------------------------------------ state helpers
     def state(self) -> dict:

@@ -9,7 +9,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from .checkpoint import atomic_save
-from .devices import amp_dtype, compute_threads, cpu_threads, to_device
+from .devices import amp_dtype
+from .inference import run_batches
 
 
 def files_fingerprint(ds) -> str:
@@ -41,17 +42,10 @@ def cache_key(arch: str, data, body: torch.nn.Module, dtype: torch.dtype | None 
     return h.hexdigest()[:16]
 
 
-@torch.inference_mode()
-def compute_features(features, dl: DataLoader, device: torch.device, desc: str = "precompute",
-                     dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Run `features` over a loader (no shuffling, validation transforms) and stack the outputs on the CPU."""
-    from tqdm.auto import tqdm
-    outs = []
-    for xb, _ in tqdm(dl, desc=desc, leave=False, unit="batch"):
-        xb = to_device(xb, device)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            outs.append(features(xb).float().cpu())
-    return torch.cat(outs) if outs else torch.empty(0)
+def compute_features(learn, dl: DataLoader, desc: str = "precompute") -> torch.Tensor:
+    """The frozen body's pooled output over a loader (no shuffling, validation transforms), on the CPU."""
+    from tqdm.auto import tqdm  # tqdm.auto looks for IPython/ipywidgets: only paid for when a cache is built
+    return run_batches(learn, tqdm(dl, desc=desc, leave=False, unit="batch"), fn=learn.model.features, act=False)[0]
 
 
 class ActivationCache:
@@ -80,15 +74,8 @@ class ActivationCache:
         if acts is None:
             print(f"precompute: computing activations of the frozen body for {len(data.trn_ds)} training, "
                   f"{len(data.val_ds)} validation images (once; cached in {fn.parent}).")
-            was_training = model.training
-            model.eval()
-            try:
-                with cpu_threads(compute_threads(learn.device, data.num_workers)):
-                    sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
-                    acts = {k: compute_features(model.features, dl, learn.device, f"precompute {label}", dtype)
-                            for k, label, dl in sets if dl is not None}
-            finally:
-                model.train(was_training)
+            sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
+            acts = {k: compute_features(learn, dl, f"precompute {label}") for k, label, dl in sets if dl is not None}
             try:
                 atomic_save(acts, fn)
             except Exception as e:  # a read-only data folder must not stop training: keep it in memory

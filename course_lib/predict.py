@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .devices import to_device
+from .inference import run_batches
 
 
 def predict_image(learn, fn: str | os.PathLike | Image.Image, thresh: float = 0.5) -> tuple[str, np.ndarray]:
@@ -20,17 +20,9 @@ def predict_image(learn, fn: str | os.PathLike | Image.Image, thresh: float = 0.
     if isinstance(fn, Image.Image) and fn.mode != "RGB":
         fn = fn.convert("RGB")  # file names go through open_image, which handles every mode itself
     x = data.tfms[1](fn)[None]  # validation pipeline: shorter side to sz, centre crop, normalise
-    model = learn.model
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        with torch.inference_mode():
-            out = model(to_device(x, learn.device)).float()[0]
-    finally:
-        for m, training in modes:
-            m.training = training
+    out = run_batches(learn, [(x, None)], act=False, num_workers=0)[0][0]
     if data.is_multi:
-        probs = torch.sigmoid(out).cpu().numpy()
+        probs = torch.sigmoid(out).numpy()
         return " ".join(c for c, p in zip(data.classes, probs) if p > thresh), probs
-    probs = torch.softmax(out, dim=0).cpu().numpy()
+    probs = torch.softmax(out, dim=0).numpy()
     return data.classes[int(probs.argmax())], probs

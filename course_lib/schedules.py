@@ -18,6 +18,27 @@ def n_epochs(n_cycle: int, cycle_len: float | None = None, cycle_mult: float = 1
     return int(round(sum(cycle_epochs(n_cycle, cycle_len, cycle_mult))))
 
 
+def check_cycles(n_cycle: int, cycle_len: float | None = None, cycle_mult: float = 1) -> int:
+    """The number of epochs `fit(lr, n_cycle, cycle_len, cycle_mult)` runs; a clear error for arguments that
+    would run none or make no sense."""
+    if isinstance(n_cycle, bool) or not isinstance(n_cycle, (int, np.integer)) or n_cycle < 1:
+        raise ValueError(f"n_cycle must be a whole number of epochs (or SGDR cycles) >= 1, got {n_cycle!r}: "
+                         f"fit(1e-2, 3) trains 3 epochs.")
+    if cycle_len is not None and not (isinstance(cycle_len, (int, float, np.number)) and 0 < cycle_len < math.inf):
+        raise ValueError(f"cycle_len must be a positive number of epochs per cycle (or None for a constant lr), "
+                         f"got {cycle_len!r}.")
+    if not (isinstance(cycle_mult, (int, float, np.number)) and 1 <= cycle_mult < math.inf):
+        raise ValueError(f"cycle_mult must be a number >= 1 (each cycle this many times longer than the last), "
+                         f"got {cycle_mult!r}.")
+    total = sum(cycle_epochs(n_cycle, cycle_len, cycle_mult))
+    n = n_epochs(n_cycle, cycle_len, cycle_mult)
+    if n < 1 or abs(total - n) > 1e-6:
+        raise ValueError(f"n_cycle={n_cycle}, cycle_len={cycle_len}, cycle_mult={cycle_mult} add up to {total:g} "
+                         f"epochs; fit trains whole epochs, so make them add up to a whole number >= 1 "
+                         f"(e.g. cycle_len=0.5 with n_cycle=2).")
+    return n
+
+
 def sgdr_mult(it: int, n_batch: int, cycle_len: float | None, cycle_mult: float = 1, warmup: bool = True) -> float:
     """Multiplier of every group's base lr at iteration `it` (0-based) of an SGDR fit.
 

@@ -29,10 +29,9 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .devices import amp_dtype, compute_threads, cpu_threads, to_device
+from .inference import run_batches
 
 
 def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, average: bool = False,
@@ -118,33 +117,28 @@ class _Repeat(Dataset):
         return self.ds[i % len(self.ds)]
 
 
-@torch.inference_mode()
 def _outputs(learn, dl, it=None, on_items=None, n_per_pass: int = 0) -> np.ndarray:
     """Log-softmax (or sigmoid, multi-label) of the whole model over one loader (or its started `it`), in order.
 
     `on_items(k)` is called each time another `n_per_pass` items are done (the progress bar).
     """
-    model, device = learn.model, learn.device
-    model.eval()  # BatchNorm running statistics, no dropout: the same function in every pass
-    dtype = amp_dtype(device, getattr(learn, 'amp', None))
-    outs, seen = [], 0
+    seen = 0
+
+    def progress(n: int) -> None:
+        nonlocal seen
+        done = (seen + n) // n_per_pass - seen // n_per_pass
+        seen += n
+        if done:
+            on_items(done)
+
     it = iter(dl) if it is None else it
     try:
-        # leave the loader's worker processes their cores: oversubscribed threads spin-wait (as in predict)
-        with cpu_threads(compute_threads(device, dl.num_workers)):
-            for xb, _ in it:
-                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                    out = model(to_device(xb, device)).float()
-                outs.append(torch.sigmoid(out) if learn.data.is_multi else F.log_softmax(out, dim=1))
-                if on_items is not None and n_per_pass:
-                    done = (seen + len(xb)) // n_per_pass - seen // n_per_pass
-                    seen += len(xb)
-                    if done:
-                        on_items(done)
+        out, _ = run_batches(learn, it, on_batch=progress if on_items is not None and n_per_pass else None,
+                             num_workers=dl.num_workers)
+        return out.numpy()
     finally:
         if not dl.persistent_workers:
             _stop(it)
-    return torch.cat(outs).cpu().numpy()
 
 
 def _stop(it) -> None:
