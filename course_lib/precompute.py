@@ -32,10 +32,10 @@ def weights_fingerprint(module: torch.nn.Module) -> str:
 
 
 def cache_key(arch: str, data, body: torch.nn.Module, dtype: torch.dtype | None = None) -> str:
-    """Key of an activation cache: arch, size, transforms, files (names, sizes, mtimes), body weights and the
-    autocast dtype (bf16 activations differ from fp32 ones in the third digit)."""
+    """Key of an activation cache: arch, size, transforms and their normalisation, files (names, sizes, mtimes),
+    body weights and the autocast dtype (bf16 activations differ from fp32 ones in the third digit)."""
     h = hashlib.sha1()
-    h.update(f"{arch}|{data.sz}|{data.tfms[1]!r}|{dtype}".encode())
+    h.update(f"{arch}|{data.sz}|{data.tfms[1]!r}|{data.tfms[1].stats}|{dtype}".encode())
     for ds in (data.trn_ds, data.val_ds, data.test_ds):
         h.update((files_fingerprint(ds) if ds is not None else "-").encode())
     h.update(weights_fingerprint(body).encode())

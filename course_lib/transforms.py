@@ -19,8 +19,9 @@ from PIL import Image
 
 from .devices import cpu_threads
 from .images import _to_rgb, draft_side, open_image
+from .models import IMAGENET_STATS, arch_stats
 
-imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+imagenet_stats = IMAGENET_STATS
 
 
 class CropType(str, Enum):
@@ -240,6 +241,6 @@ def tfms_from_stats(stats, sz: int, aug_tfms: Sequence[Callable] | None = None, 
 
 def tfms_from_model(arch, sz: int, aug_tfms: Sequence[Callable] | None = None, max_zoom: float | None = None,
                     pad: int = 0, crop_type: CropType | str = CropType.RANDOM) -> tuple[Tfms, Tfms]:
-    """(train, valid) pipelines with the statistics the architecture was pretrained with (ImageNet's)."""
-    stats = getattr(arch, "stats", None) or imagenet_stats
+    """(train, valid) pipelines with the statistics the architecture was pretrained with (see models.arch_stats)."""
+    stats = arch_stats(arch)
     return tfms_from_stats(stats, sz, aug_tfms, max_zoom, pad, crop_type)

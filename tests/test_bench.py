@@ -55,3 +55,25 @@ def test_head_ablation_heads_all_map_resnet18_features_to_the_classes():
     assert len(outs) == len(HEADS)  # eight different heads, not one built eight times
     zero = HEADS["lesson, output layer zero init"](10)["custom_head"]
     assert float(zero[-1].weight.abs().sum()) == 0.0
+
+
+@pytest.mark.slow
+def test_lite0_speed_and_zero_shot_run_on_tiny_data(tiny_path):
+    speed = subprocess.run([sys.executable, str(ROOT / "bench" / "lite0_speed.py"), "--data", str(tiny_path),
+                            "--sz", "32", "--bs", "8", "--repeats", "1", "--workers", "0"],
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert speed.returncode == 0, speed.stderr[-2000:]
+    assert "throughput" in speed.stdout and "images/s" in speed.stdout
+    zs = subprocess.run([sys.executable, str(ROOT / "bench" / "zero_shot.py"), "--photos", str(tiny_path),
+                         "--sz", "64"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert zs.returncode == 0, zs.stderr[-2000:]
+    rows = [line for line in zs.stdout.splitlines() if "zero-shot accuracy" in line]
+    assert len(rows) == 2 and all("on 48 photos" in r for r in rows)
+
+
+def test_transfer_candidates_parse():
+    from transfer import parse_candidate
+    assert parse_candidate("efficientnet_lite0:imagenet@224") == ("efficientnet_lite0", "imagenet", 224)
+    assert parse_candidate("resnet_mini:bundled") == ("resnet_mini", "bundled", 64)
+    with pytest.raises(SystemExit, match="imagenet, bundled or random"):
+        parse_candidate("resnet_mini:fractals@64")

@@ -6,12 +6,13 @@
 # test-time augmentation — and read off, at the end, what each step bought.
 #
 # **Two modes, one switch.** By default the notebook runs offline on the CPU: the generated sample
-# (drawings of cats and dogs, not photos; see the README) and `resnet_mini`, the small backbone that ships
-# with course_lib, pretrained on generated images. It takes a few minutes. Set `COURSE_LIB_FULL=1` in the
-# environment before starting Jupyter for the lesson's real setting: the Kaggle photos in `data/dogscats`,
-# `resnet34` with ImageNet weights (downloaded once), 224 px images, batch size 64, on the GPU if there is
-# one. Expect much higher accuracy there: ImageNet already contains cats and dogs, while the bundled
-# backbone has never seen an animal.
+# (drawings of cats and dogs, not photos; see the README) and EfficientNet-Lite0 with its ImageNet weights,
+# which come from a pip package installed with course_lib (no download), at 224 px, the size it was
+# trained at. It takes two to three minutes on a laptop CPU. Set `COURSE_LIB_FULL=1` in the environment
+# before starting Jupyter for the lesson's real setting: the Kaggle photos in `data/dogscats`, `resnet34`
+# with torchvision's ImageNet weights (downloaded once), 224 px images, batch size 64, on the GPU if there
+# is one. Expect higher accuracy on photos: ImageNet is photos, and it contains cats and dogs, while the
+# sample's drawings look like nothing ImageNet holds.
 
 # %%
 %matplotlib inline
@@ -26,11 +27,12 @@ from course_lib import *
 from course_lib.datasets import ensure_sample, find_real
 from course_lib.interpret import ClassificationInterpretation
 
+plt.rcParams["figure.dpi"] = 72  # grainy 224 px images make big PNGs: keeps the committed notebook small
 FULL = os.environ.get("COURSE_LIB_FULL") == "1"
 if FULL:
     PATH, arch, sz, bs = find_real("dogscats", root="../data"), resnet34, 224, 64
 else:
-    PATH, arch, sz, bs = ensure_sample("dogscats", root="../data"), "resnet_mini", 96, 32
+    PATH, arch, sz, bs = ensure_sample("dogscats", root="../data"), efficientnet_lite0, 224, 32
 LR = 1e-2          # the lesson's learning rate
 set_seed(42)
 results = {}       # accuracy after each step, for the summary at the end
@@ -146,12 +148,14 @@ plt.show()
 # Now every layer trains, but not at the same rate. Early layers detect general things (edges, textures)
 # that need little change; later layers and the head are specific to the task. The lesson uses rates ten
 # times apart, `[1e-4, 1e-3, 1e-2]`, one per layer group, and `cycle_mult=2`: each cycle is twice as long
-# as the previous one, 1 + 2 + 4 = 7 epochs. Watch the validation loss for overfitting.
+# as the previous one. The lesson runs 3 cycles, 1 + 2 + 4 = 7 epochs; on a laptop CPU an unfrozen epoch at
+# 224 px takes about 15 seconds, so offline this notebook runs 2 cycles, 1 + 2 = 3 epochs (the full mode
+# runs the lesson's 3). Watch the validation loss for overfitting.
 
 # %%
 learn.unfreeze()
 lr = np.array([LR / 100, LR / 10, LR])
-learn.fit(lr, 3, cycle_len=1, cycle_mult=2)
+learn.fit(lr, 3 if FULL else 2, cycle_len=1, cycle_mult=2)
 results["3. unfreeze, differential lrs, cycle_mult=2"] = learn.history.accuracy.iloc[-1]
 
 # %%
@@ -207,9 +211,12 @@ summary = pd.DataFrame({"step": list(results), "accuracy": list(results.values()
 summary
 
 # %%
-MIN_FINAL_ACC = 0.95 if FULL else 0.55   # chance is 0.5; see the README for the figures measured
+MIN_FINAL_ACC = 0.95 if FULL else 0.8   # chance is 0.5; bench/transfer.py measured 0.875 +- 0.009 (3 seeds)
 final = results["3. unfreeze, differential lrs, cycle_mult=2"]
 assert final > MIN_FINAL_ACC, f"final accuracy {final:.3f} not above {MIN_FINAL_ACC}"
 assert results["2b. SGDR + augmentation"] >= results["2a. SGDR, no augmentation"] - 0.03, results
 assert tta_acc >= plain_acc - 0.02, (tta_acc, plain_acc)
-print("the lesson's claims hold on this data")
+print(f"checked: final accuracy {final:.3f} > {MIN_FINAL_ACC}; augmentation within 3 points of no augmentation "
+      f"or better ({results['2b. SGDR + augmentation'] - results['2a. SGDR, no augmentation']:+.3f}); TTA within "
+      f"2 points of the plain pass or better ({tta_acc - plain_acc:+.3f}). One validation image is "
+      f"{100 / len(data.val_ds):.1f} points.")

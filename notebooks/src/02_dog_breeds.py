@@ -6,7 +6,8 @@
 # Along the way we run the lesson's general five-step recipe and then *progressive resizing*.
 #
 # **Two modes, one switch.** Offline (default): the generated dog-breed sample (12 breeds of drawn dogs, not
-# photos) with the bundled `resnet_mini` on the CPU, a few minutes. With `COURSE_LIB_FULL=1`: the real
+# photos) with EfficientNet-Lite0 and its ImageNet weights (from an installed package, no download) on the
+# CPU, trained at 160 px and then resized to 224 px, two to three minutes. With `COURSE_LIB_FULL=1`: the real
 # Kaggle data in `data/dogbreeds` (120 breeds, 10,222 photos), `resnet34` with ImageNet weights at 224 px,
 # batch size 58; `COURSE_LIB_BIG=1` in addition uses `resnext50` and resizes to 299 px as the lesson did
 # with its larger models (a GPU is strongly recommended for both).
@@ -31,7 +32,7 @@ if FULL:
     arch, sz, sz2, bs = (resnext50, 224, 299, 58) if BIG else (resnet34, 224, 299, 58)
 else:
     PATH = ensure_sample("dogbreeds", root="../data")
-    arch, sz, sz2, bs = "resnet_mini", 64, 128, 32
+    arch, sz, sz2, bs = efficientnet_lite0, 160, 224, 32
 LR = 1e-2
 set_seed(42)
 results = {}
@@ -126,8 +127,9 @@ learn.save(f"breeds_{sz}_head")
 
 # %% [markdown]
 # Step 5: fine-tune everything. On the real data the lesson found this step *hurt*: the breeds are part of
-# ImageNet, so the pretrained features are already right and fine-tuning mostly overfits. Our bundled
-# backbone has never seen a dog, so here it may help instead. Watch `trn_loss` against `val_loss`.
+# ImageNet, so the pretrained features are already right and fine-tuning mostly overfits. Our drawn breeds
+# are not in ImageNet, so here fine-tuning has more to adapt; the cell below keeps whichever model is better
+# on the validation set. Watch `trn_loss` against `val_loss`.
 
 # %%
 learn.unfreeze()
@@ -154,7 +156,8 @@ results[f"4. progressive resizing to {sz2}"] = learn.history.accuracy.iloc[-1]
 # %% [markdown]
 # ## 5. TTA, accuracy and log loss
 #
-# Kaggle scores this competition by log loss, which punishes confident mistakes; TTA helps both.
+# Kaggle scores this competition by log loss, which punishes confident mistakes. The cell prints both
+# measures with and without TTA; whether TTA helps by more than one image here is printed below it.
 
 # %%
 log_preds, y = learn.TTA()
@@ -163,6 +166,9 @@ plain = np.exp(learn.predict())
 results["5. + TTA"] = accuracy_np(probs, y)
 print(f"without TTA: accuracy {accuracy_np(plain, y):.3f}, log loss {log_loss(y, plain):.3f}")
 print(f"with TTA:    accuracy {accuracy_np(probs, y):.3f}, log loss {log_loss(y, probs):.3f}")
+gain = accuracy_np(probs, y) - accuracy_np(plain, y)
+print(f"TTA changed accuracy by {gain:+.3f}; one validation image is {1 / len(y):.3f}, so that is "
+      f"{'more than' if abs(gain) > 1 / len(y) else 'at most'} one image")
 
 # %% [markdown]
 # ## 6. A Kaggle submission
@@ -185,8 +191,9 @@ pd.DataFrame({"step": list(results), "accuracy": list(results.values())})
 
 # %%
 chance = 1 / data.c
-MIN_FINAL_ACC = 0.8 if FULL else 2.5 * chance
+MIN_FINAL_ACC = 0.8 if FULL else 0.6  # bench/transfer.py: 0.82 +- 0.02 at 224 px (3 seeds); chance 1/12
 final = results["5. + TTA"]
 assert final > MIN_FINAL_ACC, f"final accuracy {final:.3f} not above {MIN_FINAL_ACC} (chance is {chance:.3f})"
 assert report.ok
-print("the recipe beats chance by a wide margin and the submission matches Kaggle's format")
+print(f"checked: accuracy with TTA {final:.3f} > {MIN_FINAL_ACC} (chance {chance:.3f}); the submission matches "
+      f"Kaggle's format")
