@@ -3,6 +3,7 @@
 These run with amp=True, so the autocast region is exercised on any CPU (bf16 autocast works everywhere,
 it is only slower where the CPU emulates it).
 """
+import contextlib
 import os
 import signal
 
@@ -44,6 +45,24 @@ def trains_normally(learn):
 def sigint():
     """A real Ctrl-C: the signal handler raises KeyboardInterrupt at the next bytecode."""
     os.kill(os.getpid(), signal.SIGINT)
+
+
+@contextlib.contextmanager
+def sigint_in_forward(module, n):
+    """A real Ctrl-C during the n-th forward pass through `module` (lr_find, TTA, precompute have no callbacks
+    of ours to hook, so a forward hook stands in)."""
+    calls = []
+
+    def hook(mod, inp, out):
+        calls.append(1)
+        if len(calls) == n:
+            sigint()
+
+    h = module.register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        h.remove()
 
 
 class Snapshot(Callback):
@@ -113,19 +132,8 @@ def test_ctrl_c_in_forward_pass_then_fit_trains(amp_learn):
 def test_ctrl_c_in_lr_find_then_fit_trains(amp_learn, monkeypatch):
     amp_learn.unfreeze()
     before = params(amp_learn.model)
-    calls = []
-
-    def forward_hook(mod, inp, out):
-        calls.append(1)
-        if len(calls) == 5:
-            sigint()
-
-    h = amp_learn.model.body.register_forward_hook(forward_hook)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            amp_learn.lr_find(num_it=30)
-    finally:
-        h.remove()
+    with sigint_in_forward(amp_learn.model.body, 5), pytest.raises(KeyboardInterrupt):
+        amp_learn.lr_find(num_it=30)
     assert same(before, params(amp_learn.model)) and amp_learn.opt is None
     trains_normally(amp_learn)
 
@@ -135,19 +143,8 @@ def test_ctrl_c_in_tta_then_fit_and_tta_work(amp_learn):
     before = params(amp_learn.model)
     modes = [m.training for m in amp_learn.model.modules()]
     rng = torch.get_rng_state()
-    calls = []
-
-    def forward_hook(mod, inp, out):
-        calls.append(1)
-        if len(calls) == 3:
-            sigint()
-
-    h = amp_learn.model.body.register_forward_hook(forward_hook)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            amp_learn.TTA(n_aug=2)
-    finally:
-        h.remove()
+    with sigint_in_forward(amp_learn.model.body, 3), pytest.raises(KeyboardInterrupt):
+        amp_learn.TTA(n_aug=2)
     assert same(before, params(amp_learn.model))
     assert modes == [m.training for m in amp_learn.model.modules()]
     assert torch.equal(rng, torch.get_rng_state())
@@ -160,19 +157,8 @@ def test_ctrl_c_in_precompute_then_fit_trains(tiny_data):
     learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu",
                                    amp=True)
     before = params(learn.model)
-    calls = []
-
-    def forward_hook(mod, inp, out):
-        calls.append(1)
-        if len(calls) == 2:
-            sigint()
-
-    h = learn.model.body.register_forward_hook(forward_hook)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            learn.fit(1e-2, 1)
-    finally:
-        h.remove()
+    with sigint_in_forward(learn.model.body, 2), pytest.raises(KeyboardInterrupt):
+        learn.fit(1e-2, 1)
     assert same(before, params(learn.model)) and not learn.acts.mem
     trains_normally(learn)
     assert learn.acts.mem  # the cache was built this time
