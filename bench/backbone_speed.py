@@ -18,7 +18,7 @@ import torch
 import torchvision
 from torch import nn
 
-from course_lib.backbones import resnet_mini
+from course_lib.synthetic.backbone import resnet_mini
 
 
 def throughput(model: nn.Module, bs: int, sz: int, steps: int) -> float:

@@ -21,7 +21,7 @@ import torchvision
 from torch import nn
 
 from _common import machine
-from course_lib.backbones import resnet_mini
+from course_lib.synthetic.backbone import resnet_mini
 from course_lib.devices import cpu_bf16
 from course_lib.models import ARCHS
 

@@ -38,7 +38,7 @@ from torchvision.transforms import v2  # noqa: E402
 from _common import machine  # noqa: E402
 from course_lib import ConvLearner, ImageClassifierData, tfms_from_model, transforms_side_on  # noqa: E402
 from course_lib.data import default_workers  # noqa: E402
-from course_lib.datasets import ensure_sample  # noqa: E402
+from course_lib.synthetic import ensure_sample  # noqa: E402
 from course_lib.devices import amp_dtype, nhwc  # noqa: E402
 from course_lib.models import HALF_STATS  # noqa: E402
 

@@ -24,7 +24,7 @@ def main() -> None:
     p.add_argument("--bs", type=int, default=64)
     p.add_argument("--reps", type=int, default=5)
     a = p.parse_args()
-    from course_lib.backbones import resnet_mini
+    from course_lib.synthetic.backbone import resnet_mini
     from course_lib.learner import Learner
 
     torch.manual_seed(0)

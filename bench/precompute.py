@@ -19,7 +19,6 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 from _common import machine, median_time
 
-import torch
 
 
 def main() -> None:
@@ -31,7 +30,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=0)
     a = p.parse_args()
     from course_lib import ConvLearner, ImageClassifierData, tfms_from_model, transforms_side_on
-    from course_lib.datasets import make_dogscats
+    from course_lib.synthetic import make_dogscats
     from course_lib.precompute import compute_features
 
     tmp = Path(tempfile.mkdtemp())

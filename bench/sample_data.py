@@ -16,7 +16,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from course_lib.datasets import describe, make_dogbreeds, make_dogscats
+from course_lib.datasets import describe
+from course_lib.synthetic import make_dogbreeds, make_dogscats
 
 
 def decode_all(root: Path) -> tuple[int, float]:

@@ -45,10 +45,10 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from course_lib import backbones  # noqa: E402
+from course_lib.synthetic import backbone as backbones  # noqa: E402
 from course_lib import ConvLearner, ImageClassifierData, get_cv_idxs, set_seed, tfms_from_model  # noqa: E402
 from course_lib import transforms_side_on  # noqa: E402
-from course_lib.datasets import ensure_sample  # noqa: E402
+from course_lib.synthetic import ensure_sample  # noqa: E402
 from course_lib.metrics import accuracy_np  # noqa: E402
 
 from _common import machine  # noqa: E402

@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from course_lib.backbones import IMAGENET_MEAN, IMAGENET_STD, load_weights, resnet_mini, weights_path
+from course_lib.models import IMAGENET_STATS
+from course_lib.synthetic.backbone import load_weights, resnet_mini, weights_path
 
 EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -58,7 +59,7 @@ def load_folder(path: Path, sz: int) -> tuple[dict[str, tuple[torch.Tensor, torc
 
 def norm(xb: torch.Tensor) -> torch.Tensor:
     """uint8 batch -> float normalised with ImageNet stats."""
-    m, s = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    m, s = (torch.tensor(v).view(1, 3, 1, 1) for v in IMAGENET_STATS)
     return (xb.float() / 255 - m) / s
 
 

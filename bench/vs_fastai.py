@@ -19,7 +19,7 @@ course_lib also trains `resnet_mini` as an extra row (no counterpart elsewhere).
 From random weights at 64 px, neither dogs-vs-cats (generated or real) rises much above chance in a few
 epochs, for any framework, so those runs compare speed and memory but not accuracy. `--fractals C N V`
 adds a task every framework learns from scratch in a few epochs (C classes of IFS fractals from
-`course_lib.fractals`, N training and V validation JPEGs per class, class definitions from seed 7, not the
+`course_lib.synthetic.fractals`, N training and V validation JPEGs per class, class definitions from seed 7, not the
 pretraining seed 0), written to data/ once, so that accuracy differences between frameworks are measurable.
 From scratch the lesson's head (course_lib's and fastai's default) learns more slowly than torchvision's single
 `fc` (the plain loop's); `--head linear` gives all three that `fc`, so accuracy compares the frameworks alone.
@@ -72,7 +72,7 @@ def make_fractal_folder(root: Path, classes: int, n_train: int, n_valid: int, sz
                         seed: int = 7) -> Path:
     """Write a from_paths folder of IFS-fractal classes as JPEGs (kept if already complete)."""
     from PIL import Image
-    from course_lib.fractals import render_split
+    from course_lib.synthetic.fractals import render_split
     done = root / ".complete"
     if done.exists():
         return root
@@ -327,7 +327,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     folders = []
     if not a.no_sample:
-        from course_lib.datasets import ensure_sample, make_dogscats
+        from course_lib.synthetic import ensure_sample, make_dogscats
         if a.sample_size:
             nt, nv = a.sample_size
             folders.append(str(make_dogscats(ROOT / "data" / f"dogscats_bench_{nt}_{nv}", n_train=nt, n_valid=nv,
@@ -375,8 +375,8 @@ def main() -> None:
                           f"TTA {r['tta_acc']:.3f}, peak RSS {r['rss_mb']:.0f} MiB "
                           f"({time.perf_counter() - t:.0f} s with start-up)", flush=True)
         s = {j: summarise(v) for j, v in runs.items() if v}
-        print(f"\n| framework | arch | epoch time (s) | run time (s) | valid acc | TTA acc | peak RSS main (MiB) "
-              f"| peak RSS worker (MiB) |")
+        print("\n| framework | arch | epoch time (s) | run time (s) | valid acc | TTA acc | peak RSS main (MiB) "
+              "| peak RSS worker (MiB) |")
         print("|---|---|---|---|---|---|---|---|")
         for (fw, arch), m in s.items():
             tta = "flip" if fw == "plain" else "4 aug"

@@ -9,6 +9,7 @@ from .learner import Callback, CancelFitException, Learner
 from .metrics import accuracy, accuracy_np, confusion_matrix, log_loss
 from .models import ARCHS, WeightsUnavailableError
 from .schedules import n_epochs
+from .synthetic import resnet_mini
 from .transforms import (CropType, RandomDihedral, RandomFlip, RandomLighting, RandomRotate, denorm,
                          imagenet_stats, tfms_from_model, tfms_from_stats, transforms_basic, transforms_side_on,
                          transforms_top_down)
@@ -16,12 +17,6 @@ from .transforms import (CropType, RandomDihedral, RandomFlip, RandomLighting, R
 resnext50 = resnext50_32x4d
 # EfficientNet-Lite constructors (random weights, like torchvision's); ConvLearner.pretrained loads ImageNet's
 efficientnet_lite0, efficientnet_lite1, efficientnet_lite2 = (ARCHS[f"efficientnet_lite{n}"].build for n in range(3))
-
-
-def resnet_mini(pretrained: bool = False, **kw):
-    """The bundled small ResNet, pretrained offline on generated images (see course_lib.backbones)."""
-    from .backbones import resnet_mini as build
-    return build(pretrained=pretrained, **kw)
 
 
 __version__ = "0.1.0"

@@ -15,6 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import ConvLearner, ImageClassifierData, accuracy_np, set_seed, tfms_from_model, transforms_side_on
+from .datasets import find_real
+from .synthetic import ensure_sample
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__,
@@ -37,10 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> pd.DataFrame:
     """Run the recipe and return the summary table (one row per lesson step)."""
     a = parse_args(argv)
-    import matplotlib
+    import matplotlib  # a headless run draws to files: pick the file backend before pyplot loads
     matplotlib.use("Agg")
-    from . import ConvLearner, ImageClassifierData, accuracy_np, set_seed, tfms_from_model, transforms_side_on
-    from .datasets import ensure_sample, find_real
 
     set_seed(a.seed)
     arch = a.arch or ("resnet34" if a.full else "efficientnet_lite0")

@@ -11,15 +11,13 @@ import torch.nn.functional as F
 
 from . import distributed
 from .devices import compute_threads
-from .inference import run_batches
+from .inference import predict_image, run_batches, tta
 from .checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
 from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
 from .models import (N_POOL, ConvNet, arch_name, build_backbone, cacheable, check_head, cut_body, layer_groups,
                      make_head)
 from .precompute import ActivationCache, act_loaders
-from .predict import predict_image
-from .tta import tta
 
 
 class ConvLearner(Learner):
@@ -166,7 +164,7 @@ class ConvLearner(Learner):
         return predict_image(self, fn, thresh)
 
     def TTA(self, n_aug: int = 4, is_test: bool = False, **kw):
-        """Test-time augmentation: (log_preds (1+n_aug, N, C), y) as in the lesson; see course_lib.tta."""
+        """Test-time augmentation: (log_preds (1+n_aug, N, C), y) as in the lesson; see course_lib.inference."""
         return tta(self, n_aug=n_aug, is_test=is_test, **kw)
 
     def __repr__(self) -> str:

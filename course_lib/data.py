@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from .images import BadImageError, is_image_file, list_dirs, list_images, open_image
+from .images import BadImageError, list_dirs, list_images, open_image
 from .transforms import Tfms
 
 

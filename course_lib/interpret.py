@@ -19,7 +19,9 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .inference import tta as run_tta  # `tta` is also from_learner's flag
 from .metrics import confusion_matrix
+from .transforms import denorm
 
 EPS = 1e-15  # the clip log_loss uses, so top losses agree with it
 
@@ -108,7 +110,6 @@ class ClassificationInterpretation:
         """Predict the validation (or test) set, with TTA averaged in probability space or one plain pass."""
         ds = learn.data.test_ds if is_test else learn.data.val_ds
         if tta:
-            from .tta import tta as run_tta
             probs, y = run_tta(learn, n_aug=n_aug, is_test=is_test, seed=seed, average=True)
         else:
             probs = np.exp(learn.predict(is_test=is_test))
@@ -178,7 +179,6 @@ class ClassificationInterpretation:
 
     def image(self, i: int, sz: int | None = None) -> np.ndarray:
         """Image i as the model sees it (validation transforms, centre crop), HWC in [0, 1]; `sz` to enlarge."""
-        from .transforms import denorm
         tfm = self.data.tfms[1] if sz is None else self.data.tfms[1].with_size(sz)
         return denorm(tfm(self.ds.path / self.ds.fnames[i]), tfm.stats)
 

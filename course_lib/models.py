@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 import torchvision.models as tvm
 
+from .synthetic.backbone import resnet_mini
+
 
 class WeightsUnavailableError(RuntimeError):
     """Pretrained weights are neither cached nor downloadable; the message says where to put them."""
@@ -37,11 +39,6 @@ class ArchSpec:
     tv_weights: str | None = None          # torchvision weights enum path, e.g. 'ResNet34_Weights.IMAGENET1K_V1'
     package: tuple[str, str, str] | None = None  # (pip name, import name, class with get_model_file_path())
     stats: tuple = IMAGENET_STATS          # the input normalisation the weights were trained with
-
-
-def _mini(**kw):
-    from .backbones import resnet_mini
-    return resnet_mini(**kw)
 
 
 def _lite(name: str) -> Callable[..., nn.Module]:
@@ -71,7 +68,7 @@ ARCHS: dict[str, ArchSpec] = {s.name: s for s in [
     _tv("resnext50_32x4d", "ResNeXt50_32X4D_Weights.IMAGENET1K_V2"),
     _tv("densenet121", "DenseNet121_Weights.IMAGENET1K_V1", kind="densenet"),
     _pkg(0), _pkg(1), _pkg(2),
-    ArchSpec("resnet_mini", _mini, "bundled"),
+    ArchSpec("resnet_mini", resnet_mini, "bundled"),
 ]}
 ALIASES = {"resnext50": "resnext50_32x4d", "dn121": "densenet121"}
 
@@ -79,7 +76,7 @@ ALIASES = {"resnext50": "resnext50_32x4d", "dn121": "densenet121"}
 def arch_stats(arch) -> tuple:
     """(mean, std) the architecture's pretrained weights expect; ImageNet's for anything unknown."""
     name = arch if isinstance(arch, str) else getattr(arch, "__name__", None)
-    name = "resnet_mini" if name == "_mini" else ALIASES.get(name, name)
+    name = ALIASES.get(name, name)
     if name in ARCHS:
         return ARCHS[name].stats
     return getattr(arch, "stats", None) or IMAGENET_STATS
@@ -89,8 +86,6 @@ def arch_name(arch) -> str:
     """Canonical name of an architecture given as a constructor (`resnet34`) or a string."""
     name = arch if isinstance(arch, str) else getattr(arch, "__name__", None)
     name = ALIASES.get(name, name)
-    if name == "_mini":
-        name = "resnet_mini"
     if name not in ARCHS:
         raise ValueError(f"Unknown architecture {arch!r}; available: {', '.join(sorted(ARCHS))}.")
     return name

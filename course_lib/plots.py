@@ -6,7 +6,7 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .schedules import smooth
+from .schedules import n_epochs, smooth
 
 
 class Suggestion(NamedTuple):
@@ -84,7 +84,6 @@ def plot_lr(rec, ax=None, log: bool = False):
     ax.set_ylabel("learning rate")
     args = getattr(rec, "sched_args", None)
     if args:
-        from .schedules import n_epochs
         ax.set_title(f"fit: n_cycle={args['n_cycle']}, cycle_len={args['cycle_len']}, "
                      f"cycle_mult={args['cycle_mult']} -> {n_epochs(**args)} epochs")
         if per_epoch:

@@ -72,6 +72,16 @@ def restart_epochs(n_cycle: int, cycle_len: float | None, cycle_mult: float = 1)
     return [float(e) for e in ends[:-1]]
 
 
+def warmup_cosine(t: int, total: int, lr_max: float, pct: float = 0.2) -> float:
+    """One-cycle learning rate at step t (the pretraining schedule): linear warm-up for pct of total, then
+    cosine to ~0."""
+    warm = max(1, int(total * pct))
+    if t < warm:  # 1. warm-up from lr_max/25
+        return lr_max * (0.04 + 0.96 * t / warm)
+    prog = (t - warm) / max(1, total - warm)  # 2. cosine decay over the rest
+    return lr_max * 0.5 * (1 + math.cos(math.pi * min(prog, 1.0)))
+
+
 def find_lrs(start_lr: float, end_lr: float, num_it: int, linear: bool = False) -> np.ndarray:
     """The lr_find sweep: `num_it` rates from start to end, geometric (default) or linear."""
     if num_it < 2:

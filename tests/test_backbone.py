@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import fractals
-from course_lib.backbones import load_weights, resnet_mini, weights_path
-from course_lib.pretrain import lr_at, main as pretrain_main
+from course_lib.synthetic import fractals
+from course_lib.synthetic.backbone import load_weights, resnet_mini, weights_path
+from course_lib.schedules import warmup_cosine as lr_at
+from course_lib.synthetic.pretrain import main as pretrain_main
 
 TORCHVISION_CHILDREN = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
 
@@ -52,12 +53,12 @@ def test_shipped_weights_load_offline(offline):
 
 def test_missing_or_corrupt_weights_say_how_to_fix(tmp_path):
     missing = tmp_path / "nope.pt"
-    with pytest.raises(FileNotFoundError, match="course_lib.pretrain") as e:
+    with pytest.raises(FileNotFoundError, match="course_lib.synthetic.pretrain") as e:
         load_weights(missing)
     assert str(missing) in str(e.value)
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(RuntimeError, match="course_lib.pretrain"):
+    with pytest.raises(RuntimeError, match="course_lib.synthetic.pretrain"):
         load_weights(bad)
 
 
@@ -136,7 +137,7 @@ def test_pretrain_tiny_writes_weights_and_record(tmp_path, capsys):
     sd = load_weights(tmp_path / "a" / "w.pt")
     assert sd["fc.weight"].shape == (3, 256)
     md = (tmp_path / "a" / "w.md").read_text()
-    assert "python -m course_lib.pretrain --classes 3" in md and "held-out accuracy" in md
+    assert "python -m course_lib.synthetic.pretrain --classes 3" in md and "held-out accuracy" in md
 
 
 def test_resume_matches_uninterrupted_run(tmp_path):

@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 from course_lib import datasets as D
+from course_lib.synthetic import drawing
+from course_lib.synthetic import samples as S
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -28,13 +30,13 @@ def read_csv(fn: Path) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def dogscats(tmp_path_factory) -> Path:
-    return D.make_dogscats(tmp_path_factory.mktemp("dc") / "dogscats_sample", n_train=3, n_valid=2,
+    return S.make_dogscats(tmp_path_factory.mktemp("dc") / "dogscats_sample", n_train=3, n_valid=2,
                            n_test=4)
 
 
 @pytest.fixture(scope="module")
 def breeds(tmp_path_factory) -> Path:
-    return D.make_dogbreeds(tmp_path_factory.mktemp("db") / "dogbreeds_sample", n_breeds=4,
+    return S.make_dogbreeds(tmp_path_factory.mktemp("db") / "dogbreeds_sample", n_breeds=4,
                             n_per_breed=3, n_test=5)
 
 
@@ -42,7 +44,7 @@ def breeds(tmp_path_factory) -> Path:
 
 
 def test_dogscats_layout_is_exact(dogscats: Path):
-    expected = {D.MARKER}
+    expected = {S.MARKER}
     expected |= {f"train/cats/cat.{i}.jpg" for i in range(3)}
     expected |= {f"train/dogs/dog.{i}.jpg" for i in range(3)}
     expected |= {f"valid/cats/cat.{i}.jpg" for i in (3, 4)} | {f"valid/dogs/dog.{i}.jpg" for i in (3, 4)}
@@ -55,16 +57,16 @@ def test_dogscats_layout_is_exact(dogscats: Path):
 
 def test_dogbreeds_layout_and_csvs(breeds: Path):
     top = {p.name for p in breeds.iterdir()}
-    assert top == {"train", "test", "labels.csv", "sample_submission.csv", D.MARKER}
+    assert top == {"train", "test", "labels.csv", "sample_submission.csv", S.MARKER}
     rows = read_csv(breeds / "labels.csv")
     assert rows[0] == ["id", "breed"]
     ids = [r[0] for r in rows[1:]]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) == 12
     assert all(HEX32.match(i) for i in ids)
     assert {p.name for p in (breeds / "train").iterdir()} == {f"{i}.jpg" for i in ids}
-    chosen = list(D.BREEDS)[:4]
+    chosen = list(S.BREEDS)[:4]
     assert Counter(r[1] for r in rows[1:]) == {b: 3 for b in chosen}
-    assert all(re.match(r"^[a-z][a-z_-]*$", b) for b in D.BREEDS)
+    assert all(re.match(r"^[a-z][a-z_-]*$", b) for b in S.BREEDS)
 
     sub = read_csv(breeds / "sample_submission.csv")
     assert sub[0] == ["id", *sorted(chosen)]
@@ -81,7 +83,7 @@ def test_dogbreeds_layout_and_csvs(breeds: Path):
 def test_default_breeds_share_every_trait():
     # each ear type, tail, pattern and colour of the default breeds is used by at least two of
     # them, so that no single detail names a breed
-    default = [D.BREEDS[b] for b in list(D.BREEDS)[:12]]
+    default = [S.BREEDS[b] for b in list(S.BREEDS)[:12]]
     families = {
         "ears": lambda b: set(b.ears), "tails": lambda b: set(b.tails),
         "patterns": lambda b: {p for k in b.patterns for p in k.split("+")},
@@ -93,7 +95,7 @@ def test_default_breeds_share_every_trait():
 
 
 def test_sizes_and_aspects_vary_like_photos(tmp_path):
-    path = D.make_dogscats(tmp_path / "s", n_train=15, n_valid=0, n_test=10)
+    path = S.make_dogscats(tmp_path / "s", n_train=15, n_valid=0, n_test=10)
     sizes = [Image.open(f).size for f in path.rglob("*.jpg")]
     longs = [max(s) for s in sizes]
     aspects = [w / h for w, h in sizes]
@@ -107,22 +109,22 @@ def test_sizes_and_aspects_vary_like_photos(tmp_path):
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     kw = dict(n_breeds=3, n_per_breed=2, n_test=2)
-    a = files(D.make_dogbreeds(tmp_path / "a", seed=5, **kw))
-    b = files(D.make_dogbreeds(tmp_path / "b", seed=5, **kw))
-    c = files(D.make_dogbreeds(tmp_path / "c", seed=6, **kw))
+    a = files(S.make_dogbreeds(tmp_path / "a", seed=5, **kw))
+    b = files(S.make_dogbreeds(tmp_path / "b", seed=5, **kw))
+    c = files(S.make_dogbreeds(tmp_path / "c", seed=6, **kw))
     assert a == b
     assert set(a) != set(c)  # new ids
 
-    x = files(D.make_dogscats(tmp_path / "x", n_train=2, n_valid=1, n_test=2, seed=1))
-    y = files(D.make_dogscats(tmp_path / "y", n_train=2, n_valid=1, n_test=2, seed=1))
-    z = files(D.make_dogscats(tmp_path / "z", n_train=2, n_valid=1, n_test=2, seed=2))
+    x = files(S.make_dogscats(tmp_path / "x", n_train=2, n_valid=1, n_test=2, seed=1))
+    y = files(S.make_dogscats(tmp_path / "y", n_train=2, n_valid=1, n_test=2, seed=1))
+    z = files(S.make_dogscats(tmp_path / "z", n_train=2, n_valid=1, n_test=2, seed=2))
     assert x == y
     assert all(x[k] != z[k] for k in x if k.endswith(".jpg"))
 
 
 def test_changing_a_count_keeps_the_other_images(tmp_path):
-    a = files(D.make_dogscats(tmp_path / "a", n_train=2, n_valid=1, n_test=1))
-    b = files(D.make_dogscats(tmp_path / "b", n_train=3, n_valid=1, n_test=1))
+    a = files(S.make_dogscats(tmp_path / "a", n_train=2, n_valid=1, n_test=1))
+    b = files(S.make_dogscats(tmp_path / "b", n_train=3, n_valid=1, n_test=1))
     for k in ("train/cats/cat.0.jpg", "train/dogs/dog.1.jpg", "test1/1.jpg"):
         assert a[k] == b[k]
 
@@ -135,22 +137,22 @@ def mtimes(root: Path) -> dict[str, int]:
 
 
 def test_second_call_does_not_regenerate(tmp_path):
-    path = D.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
+    path = S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
     before, ino = mtimes(path), path.stat().st_ino
-    assert D.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1) == path
+    assert S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1) == path
     assert mtimes(path) == before and path.stat().st_ino == ino
     # other parameters or force=True: remade (a new folder renamed into place)
-    D.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1, force=True)
+    S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1, force=True)
     assert path.stat().st_ino != ino
-    D.make_dogscats(tmp_path / "s", n_train=1, n_valid=1, n_test=1)
+    S.make_dogscats(tmp_path / "s", n_train=1, n_valid=1, n_test=1)
     assert sorted(p.name for p in (path / "train" / "cats").iterdir()) == ["cat.0.jpg"]
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no leftovers
 
 
 def test_incomplete_sample_is_remade(tmp_path):
-    path = D.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
+    path = S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
     (path / "train" / "cats" / "cat.0.jpg").unlink()
-    D.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
+    S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
     assert (path / "train" / "cats" / "cat.0.jpg").is_file()
 
 
@@ -160,15 +162,15 @@ def test_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
     (mine / "notes.txt").write_text("my work")
     for force in (False, True):
         with pytest.raises(FileExistsError, match=r"dogscats_sample.*not made by course_lib"):
-            D.make_dogscats(mine, n_train=1, n_valid=1, n_test=1, force=force)
+            S.make_dogscats(mine, n_train=1, n_valid=1, n_test=1, force=force)
     assert (mine / "notes.txt").read_text() == "my work" and len(list(mine.iterdir())) == 1
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert (D.make_dogbreeds(empty, n_breeds=2, n_per_breed=1, n_test=1) / D.MARKER).is_file()
+    assert (S.make_dogbreeds(empty, n_breeds=2, n_per_breed=1, n_test=1) / S.MARKER).is_file()
 
 
 def test_interrupted_run_leaves_no_half_made_folder(tmp_path, monkeypatch):
-    real_save, calls = D._save_jpeg, []
+    real_save, calls = drawing.save_jpeg, []
 
     def flaky(img, fn, q):
         calls.append(fn)
@@ -176,31 +178,31 @@ def test_interrupted_run_leaves_no_half_made_folder(tmp_path, monkeypatch):
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-way
         real_save(img, fn, q)
 
-    monkeypatch.setattr(D, "_save_jpeg", flaky)
+    monkeypatch.setattr(S, "save_jpeg", flaky)
     with pytest.raises(KeyboardInterrupt):
-        D.make_dogscats(tmp_path / "s", n_train=3, n_valid=1, n_test=1)
+        S.make_dogscats(tmp_path / "s", n_train=3, n_valid=1, n_test=1)
     assert list(tmp_path.iterdir()) == []
 
     # an interrupted remake leaves the previous sample as it was
-    monkeypatch.setattr(D, "_save_jpeg", real_save)
-    path = D.make_dogbreeds(tmp_path / "b", n_breeds=2, n_per_breed=2, n_test=1)
+    monkeypatch.setattr(S, "save_jpeg", real_save)
+    path = S.make_dogbreeds(tmp_path / "b", n_breeds=2, n_per_breed=2, n_test=1)
     before = files(path)
     calls.clear()
-    monkeypatch.setattr(D, "_save_jpeg", flaky)
+    monkeypatch.setattr(S, "save_jpeg", flaky)
     with pytest.raises(KeyboardInterrupt):
-        D.make_dogbreeds(tmp_path / "b", n_breeds=3, n_per_breed=2, n_test=1)
+        S.make_dogbreeds(tmp_path / "b", n_breeds=3, n_per_breed=2, n_test=1)
     assert files(path) == before
     assert [p.name for p in tmp_path.iterdir()] == ["b"]
 
 
 def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError, match="n_train"):
-        D.make_dogscats(tmp_path / "s", n_train=-1)
+        S.make_dogscats(tmp_path / "s", n_train=-1)
     with pytest.raises(ValueError, match="n_breeds"):
-        D.make_dogbreeds(tmp_path / "b", n_breeds=len(D.BREEDS) + 1)
+        S.make_dogbreeds(tmp_path / "b", n_breeds=len(S.BREEDS) + 1)
     with pytest.raises(ValueError, match="dogscats"):
-        D.sample_path("cats")
-    assert D.sample_path("dogbreeds", "x") == Path("x/dogbreeds_sample")
+        S.sample_path("cats")
+    assert S.sample_path("dogbreeds", "x") == Path("x/dogbreeds_sample")
 
 
 # ----------------------------------------------------------------------------- no shortcuts
@@ -209,7 +211,7 @@ def test_bad_arguments_are_refused(tmp_path):
 def test_average_colour_does_not_tell_cats_from_dogs(tmp_path):
     # coats, backgrounds and lighting share one distribution, so only shape separates the classes:
     # a nearest-class-mean classifier on mean RGB or on a coarse colour histogram is near chance
-    path = D.make_dogscats(tmp_path / "s", n_train=60, n_valid=60, n_test=0, seed=11)
+    path = S.make_dogscats(tmp_path / "s", n_train=60, n_valid=60, n_test=0, seed=11)
 
     def feats(split: str, cls: str) -> tuple[np.ndarray, np.ndarray]:
         rgb, hist = [], []
@@ -318,12 +320,12 @@ def test_describe_counts_split_by_class(dogscats: Path, breeds: Path):
     assert df.loc[("test1", "(unlabelled)"), "images"] == 4
     assert set(df.columns) >= {"images", "width", "height", "aspect"}
     db = D.describe(breeds)
-    assert set(db[db.split == "train"]["class"]) == set(list(D.BREEDS)[:4])
+    assert set(db[db.split == "train"]["class"]) == set(list(S.BREEDS)[:4])
     assert db[db.split == "test"]["images"].sum() == 5
 
 
 def test_cli_makes_samples_and_reports_real_data(tmp_path, monkeypatch, capsys):
-    small_dc, small_db = D.make_dogscats, D.make_dogbreeds
+    small_dc, small_db = S.make_dogscats, S.make_dogbreeds
     monkeypatch.setattr(D, "make_dogscats", lambda p, force=False: small_dc(p, 1, 1, 1, force=force))
     monkeypatch.setattr(D, "make_dogbreeds", lambda p, force=False: small_db(p, 2, 1, 1, force=force))
     assert D.main(["--root", str(tmp_path)]) == 0

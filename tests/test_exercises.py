@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_lib import exercises as ex
-from course_lib.grade import grade, main, markers, run_notebook, table, write_csv
+from course_lib.classroom import exercises as ex
+from course_lib.classroom.grade import grade, main, markers, run_notebook, table, write_csv
 
 EX_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
 sys.path.insert(0, str(EX_DIR))

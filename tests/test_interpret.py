@@ -1,7 +1,6 @@
 """Interpretation: the right images are picked, and every plot returns a Figure with the expected axes."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np

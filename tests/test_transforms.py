@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from course_lib.images import BadImageError, open_image
-from course_lib.transforms import (CropType, RandomDihedral, RandomFlip, RandomLighting, RandomRotate, Tfms, denorm,
+from course_lib.transforms import (CropType, RandomDihedral, RandomFlip, RandomLighting, RandomRotate, denorm,
                                    imagenet_stats, lighting, rotate, tfms_from_model, tfms_from_stats,
                                    transforms_basic, transforms_side_on, transforms_top_down)
 

@@ -11,8 +11,7 @@ import torch
 from PIL import Image
 
 from course_lib import ConvLearner, ImageClassifierData, tfms_from_model, transforms_side_on
-from course_lib.predict import predict_image
-from course_lib.tta import tta
+from course_lib.inference import predict_image, tta
 
 CLASSES = ("cats", "dogs")
 

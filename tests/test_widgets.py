@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib.schedules import sgdr_schedule
-from course_lib.widgets import (group_lrs, group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer,
+from course_lib.classroom.widgets import (group_lrs, group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer,
                                 schedule_figure)
 
 

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from course_lib import *
-from course_lib.datasets import ensure_sample, find_real
+from course_lib.datasets import find_real
+from course_lib.synthetic import ensure_sample
 from course_lib.interpret import ClassificationInterpretation
 
 plt.rcParams["figure.dpi"] = 72  # grainy 224 px images make big PNGs: keeps the committed notebook small

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from course_lib import *
-from course_lib.datasets import ensure_sample, find_real
+from course_lib.datasets import find_real
+from course_lib.synthetic import ensure_sample
 from course_lib.images import image_size
 from course_lib.submission import check_submission, make_submission
 

@@ -21,7 +21,7 @@ from IPython.display import display
 from course_lib import ConvLearner, ImageClassifierData, n_epochs, set_seed, tfms_from_model, transforms_side_on
 from course_lib.learner import Learner
 from course_lib.schedules import restart_epochs, sgdr_schedule
-from course_lib.widgets import group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer, schedule_figure
+from course_lib.classroom.widgets import group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer, schedule_figure
 
 FULL = os.environ.get("COURSE_LIB_FULL") == "1"
 set_seed(42)
@@ -133,7 +133,8 @@ assert explorer.result.epochs == 7, explorer.result
 # rate at the lowest smoothed loss. The steepest point of the descent is marked too; both are reasonable.
 
 # %%
-from course_lib.datasets import ensure_sample, find_real
+from course_lib.datasets import find_real
+from course_lib.synthetic import ensure_sample
 
 PATH = find_real("dogscats", root="../data") if FULL else ensure_sample("dogscats", root="../data")
 arch, sz, bs = ("resnet34", 224, 64) if FULL else ("resnet_mini", 64, 32)

@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from course_lib.exercises import (check_diff_lrs, check_log_loss, check_lr_pick, check_sgdr, check_submission_df,
-                                  check_tta, lr_find_record, summary)
+from course_lib.classroom.exercises import (check_diff_lrs, check_log_loss, check_lr_pick, check_sgdr,
+                                            check_submission_df, check_tta, lr_find_record, summary)
 from course_lib.schedules import smooth
 
 # %% [markdown]

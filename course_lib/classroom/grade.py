@@ -1,8 +1,8 @@
 """Grade exercise notebooks: run each one headless, read the checkers' result lines, print exercise x student.
 
-    python -m course_lib.grade class/*.ipynb [--timeout 60] [--csv grades.csv]
+    python -m course_lib.classroom.grade class/*.ipynb [--timeout 60] [--csv grades.csv]
 
-Every checker in `course_lib.exercises` prints `EXERCISE <id> PASS` or `EXERCISE <id> FAIL <hint>`.
+Every checker in `course_lib.classroom.exercises` prints `EXERCISE <id> PASS` or `EXERCISE <id> FAIL <hint>`.
 A notebook runs with errors allowed, so one broken cell does not hide the exercises after it; a
 notebook that crashes its kernel or runs past `--timeout` seconds (the whole notebook) is reported as
 such, with whatever it printed before, and the others are still graded. Notebooks are not modified.
@@ -134,7 +134,7 @@ def grade(paths: list[str | Path], timeout: float = 60, kernel: str = "python3",
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_lib.grade", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m course_lib.classroom.grade", description=__doc__.splitlines()[0])
     p.add_argument("notebooks", nargs="+", help="student notebooks (.ipynb)")
     p.add_argument("--timeout", type=float, default=60, help="seconds allowed for each whole notebook (default 60)")
     p.add_argument("--csv", help="also write one row per student and exercise to this CSV file")

@@ -1,6 +1,6 @@
 """Classroom exercises: run a student's function or answer against the library and say, in plain words, what is off.
 
-    from course_lib.exercises import check_sgdr
+    from course_lib.classroom.exercises import check_sgdr
     check_sgdr(lr_at)      # prints a friendly line and `EXERCISE sgdr PASS|FAIL <hint>` for the grader
 
 Every checker returns a `Result` (passed, message, hint). Wrong types, wrong shapes and exceptions
@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import log_loss as ref_log_loss
-from .plots import suggest
-from .schedules import find_lrs, restart_epochs, sgdr_mult, smooth
+from ..metrics import log_loss as ref_log_loss
+from ..plots import suggest
+from ..schedules import find_lrs, restart_epochs, sgdr_mult, smooth
+from ..submission import check_submission, submission_ids
 
 MARKER = "EXERCISE"  # grader lines: "EXERCISE <id> PASS" or "EXERCISE <id> FAIL <hint>"
 EXERCISES = ("sgdr", "lr_find", "diff_lrs", "tta", "log_loss", "submission")
@@ -435,7 +436,6 @@ def submission_case() -> tuple[np.ndarray, list[str], list[str]]:
 
 def check_submission_df(make_df, quiet: bool = False) -> Result:
     """Exercise 6: `make_df(probs, fnames, classes)` returns Kaggle's table: id, then one column per class."""
-    from .submission import check_submission, submission_ids
 
     def check():
         probs, fnames, classes = submission_case()

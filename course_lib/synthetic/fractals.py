@@ -17,7 +17,7 @@ vary pose, part placement, colours, lighting and background, and may be partly o
 Everything is a pure function of the seed: classes come from `Generator([seed, 0, c])`,
 instances of split `s` from `Generator([seed, 1, s, c])`; no global random state.
 
-    python -m course_lib.fractals --classes 100 --per-class 50   # prints images/s, writes a preview
+    python -m course_lib.synthetic.fractals --classes 100 --per-class 50   # prints images/s, writes a preview
 """
 from __future__ import annotations
 

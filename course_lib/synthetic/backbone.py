@@ -7,7 +7,8 @@ child 6, read `fc.in_features`) works on it unchanged. It is narrower and
 shallower, so it trains several times faster on a CPU.
 
 The shipped weights were learnt on generated images (fractals and textures, see
-`course_lib.fractals` and `course_lib.pretrain`), never on photos, and need no network.
+`course_lib.synthetic.fractals` and `course_lib.synthetic.pretrain`), never on photos,
+and need no network. Inputs are normalised with ImageNet's statistics, as the lesson's transforms do.
 """
 from __future__ import annotations
 
@@ -16,15 +17,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-__all__ = ["resnet_mini", "weights_path", "IMAGENET_MEAN", "IMAGENET_STD", "WIDTHS", "DEPTHS"]
-
-# Pretraining normalised inputs with ImageNet statistics so the lesson's transforms apply unchanged.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+__all__ = ["resnet_mini", "weights_path", "WIDTHS", "DEPTHS"]
 
 WIDTHS = (32, 64, 128, 256)  # channels of layer1..layer4; resnet18/34 use (64, 128, 256, 512)
 DEPTHS = (1, 1, 1, 1)  # BasicBlocks per layer; resnet18 uses (2, 2, 2, 2)
-REGEN_CMD = "python -m course_lib.pretrain"
+REGEN_CMD = "python -m course_lib.synthetic.pretrain"
 
 
 class BasicBlock(nn.Module):

@@ -10,7 +10,8 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .schedules import n_epochs, restart_epochs, sgdr_schedule, smooth
+from ..plots import suggest
+from ..schedules import n_epochs, restart_epochs, sgdr_schedule, smooth
 
 
 class ScheduleSummary(NamedTuple):
@@ -79,7 +80,6 @@ def schedule_explorer():
 
 def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0.98, ax=None):
     """The lr_find curve with a chosen smoothing and skips, the suggestion marked; returns (Figure, Suggestion)."""
-    from .plots import suggest
     lrs = np.array([l[-1] for l in finder.lrs])
     raw = np.array(finder.losses)
     sm = smooth(raw, beta)

@@ -1,6 +1,6 @@
 """Pretrain resnet_mini on generated source images and write the weights the package ships.
 
-    python -m course_lib.pretrain [--classes 100] [--per-class 300] [--sz 64] [--epochs 12] [--bs 128]
+    python -m course_lib.synthetic.pretrain [--classes 100] [--per-class 300] [--sz 64] [--epochs 12] [--bs 128]
         [--lr 0.4] [--mix ifs] [--seed 0] [--out course_lib/weights/resnet_mini.pt]
         [--ckpt data/pretrain/ckpt.pt] [--device auto]
 
@@ -15,7 +15,6 @@ accuracy on a held-out split of the source task.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import shlex
@@ -27,20 +26,14 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from course_lib.backbones import IMAGENET_MEAN, IMAGENET_STD, resnet_mini
-from course_lib.devices import amp_dtype
-from course_lib.fractals import MIXES, render_split
+from ..checkpoint import atomic_save
+from ..devices import amp_dtype, default_device
+from ..models import IMAGENET_STATS
+from ..schedules import warmup_cosine
+from .backbone import resnet_mini
+from .fractals import MIXES, render_split
 
-__all__ = ["lr_at", "augment", "pretrain", "main"]
-
-
-def lr_at(t: int, total: int, lr_max: float, pct: float = 0.2) -> float:
-    """One-cycle learning rate at step t: linear warm-up for pct of total, then cosine to ~0."""
-    warm = max(1, int(total * pct))
-    if t < warm:  # 1. warm-up from lr_max/25
-        return lr_max * (0.04 + 0.96 * t / warm)
-    prog = (t - warm) / max(1, total - warm)  # 2. cosine decay over the rest
-    return lr_max * 0.5 * (1 + math.cos(math.pi * min(prog, 1.0)))
+__all__ = ["augment", "pretrain", "main"]
 
 
 def augment(xb: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -64,25 +57,15 @@ def augment(xb: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def _norm(xb: torch.Tensor) -> torch.Tensor:
-    """uint8 -> float normalised with ImageNet stats (what the lesson's transforms produce)."""
-    m = torch.tensor(IMAGENET_MEAN, device=xb.device).view(1, 3, 1, 1)
-    s = torch.tensor(IMAGENET_STD, device=xb.device).view(1, 3, 1, 1)
+    """float in [0, 1] -> normalised with ImageNet stats (what the lesson's transforms produce)."""
+    m = torch.tensor(IMAGENET_STATS[0], device=xb.device).view(1, 3, 1, 1)
+    s = torch.tensor(IMAGENET_STATS[1], device=xb.device).view(1, 3, 1, 1)
     return (xb - m) / s
 
 
 def _device(name: str) -> torch.device:
-    """Resolve --device: 'auto' picks CUDA when present."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _save_atomic(obj: dict, path: Path) -> None:
-    """torch.save to a temp file, then rename, so a crash never leaves half a checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    """Resolve --device: 'auto' is course_lib's own choice (CUDA, then Apple MPS, else the CPU)."""
+    return default_device() if name == "auto" else torch.device(name)
 
 
 def _source(a: argparse.Namespace, split: int, per_class: int, cache_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +77,7 @@ def _source(a: argparse.Namespace, split: int, per_class: int, cache_dir: Path) 
     t = time.perf_counter()
     x, y = render_split(a.classes, per_class, a.sz, a.seed, split, a.mix)
     print(f"rendered {len(x)} source images ({a.mix}, split {split}) in {time.perf_counter() - t:.0f}s", flush=True)
-    _save_atomic({"x": x, "y": y}, f)
+    atomic_save({"x": x, "y": y}, f)
     return x, y
 
 
@@ -158,7 +141,7 @@ def pretrain(a: argparse.Namespace) -> dict:
         for i in bar:
             t = epoch * steps_per_epoch + i
             for grp in opt.param_groups:
-                grp["lr"] = lr_at(t, total, a.lr)
+                grp["lr"] = warmup_cosine(t, total, a.lr)
             idx = perm[i * a.bs:(i + 1) * a.bs]
             xb = augment(x[idx].to(dev).float() / 255, g)
             xb, yb = _norm(xb).contiguous(memory_format=torch.channels_last), y[idx].to(dev)
@@ -169,12 +152,12 @@ def pretrain(a: argparse.Namespace) -> dict:
             opt.step()
             tot_loss += loss.item()
             if i % 20 == 0:
-                bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr_at(t, total, a.lr):.3f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{warmup_cosine(t, total, a.lr):.3f}")
         elapsed += time.perf_counter() - t0
         acc = evaluate(model, xv, yv, dev, dtype=dtype)
         print(f"epoch {epoch + 1}/{a.epochs}: train loss {tot_loss / steps_per_epoch:.3f}, held-out acc {acc:.3f}, "
               f"{elapsed / 60:.1f} min", flush=True)
-        _save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
+        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
                       "elapsed": elapsed, "torch_rng": torch.get_rng_state(), "config": _config(a)}, ckpt)
     done = stop >= a.epochs
     acc = evaluate(model, xv, yv, dev, dtype=dtype)
@@ -196,8 +179,8 @@ def write_weights(model: torch.nn.Module, a: argparse.Namespace, summary: dict) 
     out = Path(a.out)
     sd = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
           for k, v in model.state_dict().items()}
-    _save_atomic({"state_dict": sd, "config": _config(a)}, out)
-    cmd = "python -m course_lib.pretrain " + " ".join(shlex.quote(s) for s in a.argv)
+    atomic_save({"state_dict": sd, "config": _config(a)}, out)
+    cmd = "python -m course_lib.synthetic.pretrain " + " ".join(shlex.quote(s) for s in a.argv)
     cpu = platform.processor() or platform.machine()
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() and a.device != "cpu" else "none"
     parts = a.mix.split("+")
@@ -208,8 +191,8 @@ def write_weights(model: torch.nn.Module, a: argparse.Namespace, summary: dict) 
         src += " plus texture classes"
     md = f"""# resnet_mini pretrained weights
 
-Weights for `course_lib.backbones.resnet_mini(pretrained=True)`, learnt on generated images only:
-{src} (`--mix {a.mix}`, see `course_lib/fractals.py`). No photos and no network were used.
+Weights for `course_lib.synthetic.resnet_mini(pretrained=True)`, learnt on generated images only:
+{src} (`--mix {a.mix}`, see `course_lib/synthetic/fractals.py`). No photos and no network were used.
 Rerunning the command retrains from scratch when no checkpoint is present; with one it resumes
 and reaches the same weights (per-epoch seeding).
 
@@ -224,7 +207,7 @@ and reaches the same weights (per-epoch seeding).
 | torch | {torch.__version__} |
 | file | fp16 state dict, {out.stat().st_size / 1e6:.2f} MB |
 
-Input normalisation: ImageNet mean/std (`course_lib.backbones.IMAGENET_MEAN`, `IMAGENET_STD`).
+Input normalisation: ImageNet mean/std (`course_lib.models.IMAGENET_STATS`).
 """
     out.with_suffix(".md").write_text(md)
     print(f"wrote {out} and {out.with_suffix('.md')}", flush=True)
