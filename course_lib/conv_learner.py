@@ -74,8 +74,9 @@ class ConvLearner(Learner):
         self._precompute = on
 
     def threads(self) -> int | None:
-        """One thread for the head-only layers of precompute (tiny ops), else what the loaders leave free."""
-        return compute_threads(self.device, self.data.num_workers, small=self._precompute)
+        """With precompute the batches come from memory, so no loader process competes: every core computes
+        (a head step measured 1.1-1.5x faster on 2 threads than on 1); else what the loaders leave free."""
+        return compute_threads(self.device, 0 if self._precompute else self.data.num_workers)
 
     @property
     def fit_model(self) -> nn.Module:

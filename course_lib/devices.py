@@ -102,12 +102,10 @@ class cpu_threads:
         return False
 
 
-def compute_threads(device: torch.device, num_workers: int, small: bool = False) -> int | None:
-    """Threads for the main process on the CPU: the cores the loader workers leave free; 1 for tiny layers."""
+def compute_threads(device: torch.device, num_workers: int) -> int | None:
+    """Threads for the main process on the CPU: the cores the loader workers leave free (None: all of them)."""
     if device.type != "cpu":
         return None
-    if small:
-        return 1
     if num_workers <= 0:
         return None
     return max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - num_workers))

@@ -13,7 +13,6 @@ class Suggestion(NamedTuple):
     """Learning rates read off an lr_find curve."""
     lr: float         # the recommendation: one tenth of the lr at the lowest smoothed loss
     steep: float      # where the loss falls fastest (before the minimum)
-    min_div10: float  # same as lr, named for what it is
 
 
 def _skips(n: int, n_skip: int | None, n_skip_end: int | None) -> tuple[int, int]:
@@ -34,7 +33,7 @@ def suggest(lrs: np.ndarray, losses: np.ndarray) -> Suggestion:
     i_min = int(np.argmin(losses))
     grads = np.gradient(losses, np.log(lrs))
     i_steep = int(np.argmin(grads[:max(1, i_min)]))
-    return Suggestion(lr=float(lrs[i_min] / 10), steep=float(lrs[i_steep]), min_div10=float(lrs[i_min] / 10))
+    return Suggestion(lr=float(lrs[i_min] / 10), steep=float(lrs[i_steep]))
 
 
 def lr_suggestion(finder, n_skip: int | None = None, n_skip_end: int | None = None) -> Suggestion:

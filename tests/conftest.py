@@ -4,6 +4,7 @@ import os
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ import torch
 from PIL import Image
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def stripes(rng: np.random.Generator, vertical: bool, h: int = 40, w: int = 48) -> Image.Image:
@@ -61,3 +64,18 @@ def tiny_learn(tiny_data):
     from course_lib import ConvLearner, set_seed
     set_seed(0)
     return ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu")
+
+
+@pytest.fixture
+def image_folder():
+    """make_folder itself, for tests that need other counts or several folders: image_folder(path, n_train=...)."""
+    return make_folder
+
+
+@pytest.fixture
+def script(monkeypatch):
+    """Import a script of the repository's bench/ or notebooks/ folders as a module: script('bench', 'transfer')."""
+    def load(folder: str, name: str):
+        monkeypatch.syspath_prepend(str(ROOT / folder))  # for the script's own sibling imports too (_common)
+        return importlib.import_module(name)
+    return load

@@ -9,8 +9,6 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 
 def mlp_run(out: Path) -> None:
     """A BatchNorm-free model on fixed tensors: DDP must match one process with the same global batch."""

@@ -131,15 +131,18 @@ def tiny(tmp_path, name: str) -> list[str]:
             "--ckpt", str(tmp_path / name / "ckpt.pt"), "--out", str(tmp_path / name / "w.pt")]
 
 
+@pytest.mark.slow
 def test_pretrain_tiny_writes_weights_and_record(tmp_path, capsys):
     res = pretrain_main(tiny(tmp_path, "a"))
-    assert res["epochs_done"] == 2 and 0 <= res["acc"] <= 1
+    assert res["epochs_done"] == 2
     sd = load_weights(tmp_path / "a" / "w.pt")
     assert sd["fc.weight"].shape == (3, 256)
     md = (tmp_path / "a" / "w.md").read_text()
+    assert f"| {res['acc']:.3f} on {res['n_val']} images |" in md  # the record holds the measured accuracy
     assert "python -m course_lib.synthetic.pretrain --classes 3" in md and "held-out accuracy" in md
 
 
+@pytest.mark.slow
 def test_resume_matches_uninterrupted_run(tmp_path):
     full = pretrain_main(tiny(tmp_path, "full"))
     part = pretrain_main(tiny(tmp_path, "part") + ["--stop-after", "1"])
@@ -153,6 +156,7 @@ def test_resume_matches_uninterrupted_run(tmp_path):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_different_config(tmp_path):
     pretrain_main(tiny(tmp_path, "c") + ["--stop-after", "1"])
     with pytest.raises(ValueError, match="delete it or pass another --ckpt"):

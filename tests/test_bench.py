@@ -6,11 +6,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
 
 
-def test_fractal_folder_is_a_from_paths_layout_every_framework_reads(tmp_path):
-    from vs_fastai import make_fractal_folder
+def test_fractal_folder_is_a_from_paths_layout_every_framework_reads(tmp_path, script):
+    make_fractal_folder = script("bench", "vs_fastai").make_fractal_folder
     from course_lib.data import ImageClassifierData
     from course_lib.transforms import imagenet_stats, tfms_from_stats
 
@@ -38,9 +37,10 @@ def test_cpu_precision_prints_a_row_per_variant():
     assert row.count("x)") >= 2 and "native bf16 on this CPU:" in out.stdout
 
 
-def test_head_ablation_heads_all_map_resnet18_features_to_the_classes():
+def test_head_ablation_heads_all_map_resnet18_features_to_the_classes(script):
     import torch
-    from head_ablation import HEADS, NF
+    ablation = script("bench", "head_ablation")
+    HEADS, NF = ablation.HEADS, ablation.NF
     from course_lib.models import check_head, make_head
 
     outs = set()
@@ -71,8 +71,8 @@ def test_lite0_speed_and_zero_shot_run_on_tiny_data(tiny_path):
     assert len(rows) == 2 and all("on 48 photos" in r for r in rows)
 
 
-def test_transfer_candidates_parse():
-    from transfer import parse_candidate
+def test_transfer_candidates_parse(script):
+    parse_candidate = script("bench", "transfer").parse_candidate
     assert parse_candidate("efficientnet_lite0:imagenet@224") == ("efficientnet_lite0", "imagenet", 224)
     assert parse_candidate("resnet_mini:bundled") == ("resnet_mini", "bundled", 64)
     with pytest.raises(SystemExit, match="imagenet, bundled or random"):

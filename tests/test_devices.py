@@ -33,8 +33,12 @@ def test_env_switch_overrides_the_default_but_not_an_explicit_argument(monkeypat
     assert amp_dtype(CPU) is None
 
 
-def test_cpu_bf16_answers_a_bool():
-    assert devices.cpu_bf16() in (True, False)
+def test_default_precision_follows_the_cpu_check(monkeypatch):
+    monkeypatch.delenv("COURSE_LIB_AMP", raising=False)
+    native = devices.cpu_bf16()
+    assert isinstance(native, bool)
+    assert (amp_dtype(CPU) is torch.bfloat16) == native  # amp=None: bf16 exactly where the CPU does it natively
+    assert amp_dtype(CPU, amp=False) is None and amp_dtype(CPU, amp=True) is torch.bfloat16
 
 
 def test_images_go_channels_last_on_the_cpu_other_tensors_unchanged():

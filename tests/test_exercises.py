@@ -1,11 +1,11 @@
 """Classroom exercises: checkers accept the solutions, explain typical mistakes, survive broken code; the student
 notebook generator and the grader."""
 import ast
+import importlib.util
 import csv
 import json
 import math
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -17,8 +17,17 @@ from course_lib.classroom import exercises as ex
 from course_lib.classroom.grade import grade, main, markers, run_notebook, table, write_csv
 
 EX_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
-sys.path.insert(0, str(EX_DIR))
-import make_student  # noqa: E402
+
+
+def _load(path: Path):
+    """A script of the repository as a module, without putting its folder on sys.path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+make_student = _load(EX_DIR / "make_student.py")
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +281,7 @@ def graded(tmp_path_factory):
     return grade(paths, timeout=10, progress=False)
 
 
+@pytest.mark.slow
 def test_grader_passing_failing_crashing_hanging(graded):
     ann, bob, cat, dan = graded
     assert ann.status == "ok" and ann.results == {e: ("PASS", "") for e in ex.EXERCISES}
@@ -281,6 +291,7 @@ def test_grader_passing_failing_crashing_hanging(graded):
     assert dan.status == "timeout" and "10 s" in dan.detail and dan.results == {"sgdr": ("PASS", "")}
 
 
+@pytest.mark.slow
 def test_grader_table_and_csv(graded, tmp_path):
     text = table(graded)
     lines = text.splitlines()
@@ -304,6 +315,7 @@ def test_grader_cli_reports_unreadable_notebooks(tmp_path, capsys):
     assert ["notebook", "unreadable"] in [l.split() for l in out.splitlines()] and (tmp_path / "out.csv").is_file()
 
 
+@pytest.mark.slow
 def test_untouched_student_notebook_fails_every_checker_with_a_hint():
     """A student who runs the handed-out notebook as is gets a hint per exercise, never a traceback."""
     g = run_notebook(EX_DIR / "student.ipynb", timeout=60, student="new")

@@ -1,12 +1,10 @@
 """The committed notebooks: built from src/, executed, small, with a figure or table wherever one is drawn."""
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-sys.path.insert(0, str(NB_DIR))
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -54,8 +52,8 @@ def test_no_trailing_semicolon_plots():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_matches_its_source(path):
-    from build import parse
+def test_notebook_matches_its_source(path, script):
+    parse = script("notebooks", "build").parse
     src = NB_DIR / "src" / f"{path.stem}.py"
     expected = [(c.cell_type, c.source) for c in parse(src.read_text()).cells]
     nb = json.loads(path.read_text())

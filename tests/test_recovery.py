@@ -14,8 +14,6 @@ import torch
 from course_lib import Callback, CancelFitException, ConvLearner, ImageClassifierData, set_seed, tfms_from_model
 from course_lib.learner import CancelBatchException, NoBatchError
 
-from conftest import make_folder
-
 
 def params(model):
     return [p.detach().clone() for p in model.state_dict().values()]
@@ -165,9 +163,9 @@ def test_ctrl_c_in_precompute_then_fit_trains(tiny_data):
 
 
 # ---------------------------------------------------------------- no batch to train on: an error, not a hang
-def one_image_data(tmp_path):
+def one_image_data(tmp_path, image_folder):
     """A labels CSV of three rows, two of them validation: one training image in all."""
-    root = make_folder(tmp_path / "one", n_train=2, n_valid=1, n_test=1)
+    root = image_folder(tmp_path / "one", n_train=2, n_valid=1, n_test=1)
     (root / "labels.csv").write_text("id,label\ncat.0,cats\ncat.1,cats\ndog.0,dogs\n")
     (root / "train" / "dogs" / "dog.0.jpg").rename(root / "train" / "dog.0.jpg")
     for f in ("cat.0", "cat.1"):
@@ -189,16 +187,16 @@ def run_with_alarm(f, seconds=60):
         signal.signal(signal.SIGALRM, old)
 
 
-def test_one_training_image_gives_a_clear_error_in_fit_and_lr_find(tmp_path):
-    learn = ConvLearner.pretrained("resnet_mini", one_image_data(tmp_path), pretrained=False, device="cpu")
+def test_one_training_image_gives_a_clear_error_in_fit_and_lr_find(tmp_path, image_folder):
+    learn = ConvLearner.pretrained("resnet_mini", one_image_data(tmp_path, image_folder), pretrained=False, device="cpu")
     for call in (lambda: learn.lr_find(), lambda: learn.fit(1e-2, 1)):
         with pytest.raises(NoBatchError, match=r"no full batch: 1 image with bs=4.*at least 2"):
             run_with_alarm(call)
     assert not learn.cbs and not learn.hist_rows
 
 
-def test_every_image_unreadable_with_skip_gives_a_clear_error(tmp_path):
-    root = make_folder(tmp_path / "bad", n_train=3, n_valid=2)
+def test_every_image_unreadable_with_skip_gives_a_clear_error(tmp_path, image_folder):
+    root = image_folder(tmp_path / "bad", n_train=3, n_valid=2)
     for f in (root / "train").rglob("*.jpg"):
         f.write_bytes(b"not a jpeg")
     data = ImageClassifierData.from_paths(root, bs=4, tfms=tfms_from_model("resnet_mini", 16), num_workers=0,

@@ -98,103 +98,120 @@ class Breed:
     irises: tuple[str, ...] = ("brown", "brown", "amber")
 
 
-_b = Breed  # a short alias keeps the table below narrow
-
 # The first 12 are the default sample. Names follow Kaggle's labels (lowercase, underscores).
-# Field order: ears, ear_size, ear_tip, snout, head_w, eye, tails, tail_len, legs, leg_w, body,
-# body_h, fluff, coats, patterns, white[, irises]. Every ear type, tail type, pattern and colour
-# of the first 12 is shared by at least two of them (a test checks it).
+# Every ear type, tail type, pattern and colour of the first 12 is shared by at least two of them
+# (a test checks it).
 BREEDS: dict[str, Breed] = {
-    "beagle": _b({"floppy": 1}, (0.9, 1.15), (0.3, 0.4), (0.6, 0.8), (0.9, 1.0), (0.14, 0.17),
-                 {"straight": 1}, (1.1, 1.4), (0.75, 0.95), (0.3, 0.36), (1.5, 1.8), (0.62, 0.72),
-                 (0, 0), (("tan", "black"), ("fawn", "black")), {"saddle": 1}, 0.95),
-    "boxer": _b({"half": 0.7, "floppy": 0.3}, (0.6, 0.8), (0.2, 0.3), (0.3, 0.45), (0.85, 0.95),
-                (0.13, 0.16), {"docked": 1}, (0.3, 0.4), (1.15, 1.4), (0.3, 0.36), (1.5, 1.75),
-                (0.65, 0.75), (0, 0), (("fawn", "black"), ("red", "black")),
-                {"mask": 0.7, "mask+stripes": 0.3}, 0.5),
-    "pug": _b({"rose": 0.6, "half": 0.4}, (0.4, 0.55), (0.2, 0.3), (0.12, 0.28), (1.05, 1.18),
-              (0.19, 0.23), {"curled": 1}, (1.0, 1.3), (0.5, 0.68), (0.34, 0.4), (1.2, 1.4),
-              (0.75, 0.85), (0, 0), (("fawn", "black"), ("fawn", "black"), ("black", "black")),
-              {"mask": 1}, 0.0),
-    "german_short-haired_pointer": _b(
-        {"floppy": 1}, (0.8, 1.0), (0.3, 0.4), (0.95, 1.15), (0.85, 0.95), (0.12, 0.15),
-        {"docked": 1}, (0.4, 0.5), (1.2, 1.45), (0.26, 0.3), (1.75, 2.0), (0.55, 0.65), (0, 0),
-        (("white", "liver"), ("silver", "liver")), {"spots+patched": 0.7, "spots": 0.3}, 0.0),
-    "siberian_husky": _b(
-        {"erect": 1}, (0.75, 0.95), (0.12, 0.22), (0.6, 0.8), (0.95, 1.05), (0.13, 0.16),
-        {"curled": 0.7, "straight": 0.3}, (1.3, 1.6), (0.95, 1.15), (0.28, 0.33), (1.6, 1.85),
-        (0.62, 0.72), (0.06, 0.14), (("grey", "white"), ("black", "white"), ("red", "white")),
-        {"mask": 1}, 0.9, ("blue", "blue", "brown")),
-    "basset": _b({"floppy": 1}, (1.35, 1.6), (0.35, 0.4), (0.7, 0.9), (0.88, 0.98), (0.12, 0.15),
-                 {"straight": 1}, (1.2, 1.5), (0.35, 0.5), (0.36, 0.42), (1.9, 2.2), (0.6, 0.7),
-                 (0, 0), (("tan", "black"), ("white", "tan")),
-                 {"patched": 0.7, "patched+spots": 0.3}, 0.9),
-    "chihuahua": _b({"erect": 1}, (1.0, 1.3), (0.1, 0.2), (0.22, 0.38), (1.05, 1.2), (0.2, 0.25),
-                    {"straight": 0.6, "curled": 0.4}, (1.0, 1.3), (0.8, 1.0), (0.17, 0.22),
-                    (1.05, 1.25), (0.55, 0.65), (0, 0.05),
-                    (("fawn", "white"), ("cream", "white"), ("orange", "white"), ("black", "tan"),
-                     ("chocolate", "tan")),
-                    {"solid": 0.6, "mask": 0.2, "stripes": 0.2}, 0.3),
-    "german_shepherd": _b(
-        {"erect": 1}, (0.95, 1.15), (0.1, 0.2), (1.0, 1.2), (0.85, 0.95), (0.12, 0.15),
-        {"straight": 1}, (1.6, 2.0), (1.1, 1.3), (0.28, 0.33), (1.75, 2.05), (0.62, 0.72),
-        (0.02, 0.08), (("tan", "black"), ("gold", "black")), {"saddle": 0.75, "saddle+mask": 0.25},
-        0.0),
-    "samoyed": _b({"erect": 1}, (0.55, 0.75), (0.25, 0.35), (0.6, 0.75), (1.0, 1.12), (0.12, 0.15),
-                  {"curled": 1}, (1.3, 1.6), (0.9, 1.1), (0.3, 0.36), (1.55, 1.8), (0.68, 0.78),
-                  (0.15, 0.25), (("white", "cream"), ("cream", "white")), {"solid": 1}, 0.0),
-    "labrador_retriever": _b(
-        {"floppy": 1}, (0.7, 0.9), (0.35, 0.4), (0.75, 0.95), (0.92, 1.02), (0.12, 0.15),
-        {"straight": 1}, (1.4, 1.7), (1.0, 1.2), (0.32, 0.37), (1.75, 2.0), (0.68, 0.78), (0, 0),
-        (("black", "black"), ("cream", "cream"), ("gold", "gold"), ("chocolate", "chocolate"),
-         ("liver", "liver")),
-        {"solid": 1}, 0.0),
-    "pembroke": _b({"erect": 1}, (0.9, 1.1), (0.2, 0.3), (0.75, 0.95), (0.95, 1.05), (0.13, 0.16),
-                   {"docked": 1}, (0.3, 0.4), (0.35, 0.5), (0.3, 0.35), (1.85, 2.15), (0.6, 0.7),
-                   (0.03, 0.08), (("red", "white"), ("orange", "white"), ("fawn", "white")),
-                   {"solid": 0.8, "patched": 0.2}, 0.95),
-    "whippet": _b({"rose": 1}, (0.45, 0.6), (0.2, 0.3), (1.1, 1.3), (0.75, 0.85), (0.12, 0.15),
-                  {"straight": 1}, (1.6, 2.0), (1.35, 1.6), (0.15, 0.2), (1.55, 1.8),
-                  (0.48, 0.58), (0, 0),
-                  (("grey", "white"), ("silver", "white"), ("fawn", "white"), ("white", "tan")),
-                  {"solid": 0.6, "patched": 0.4}, 0.5),
-    "doberman": _b({"erect": 0.7, "half": 0.3}, (1.0, 1.2), (0.02, 0.08), (1.0, 1.2), (0.8, 0.9),
-                   (0.12, 0.15), {"docked": 1}, (0.3, 0.4), (1.3, 1.5), (0.26, 0.3), (1.65, 1.9),
-                   (0.58, 0.68), (0, 0), (("black", "tan"), ("chocolate", "tan")), {"mask": 1}, 0.0),
-    "border_collie": _b({"half": 0.6, "erect": 0.4}, (0.7, 0.9), (0.2, 0.3), (0.85, 1.05),
-                        (0.9, 1.0), (0.13, 0.16), {"straight": 1}, (1.5, 1.8), (1.0, 1.2),
-                        (0.26, 0.3), (1.6, 1.85), (0.6, 0.7), (0.08, 0.16),
-                        (("black", "white"), ("brown", "white")), {"patched": 1}, 0.9),
-    "french_bulldog": _b({"erect": 1}, (0.75, 0.95), (0.35, 0.4), (0.12, 0.28), (1.1, 1.2),
-                         (0.16, 0.2), {"docked": 1}, (0.2, 0.3), (0.55, 0.72), (0.34, 0.4),
-                         (1.2, 1.4), (0.75, 0.85), (0, 0), (("fawn", "black"), ("cream", "fawn")),
-                         {"solid": 0.6, "stripes": 0.4}, 0.3),
-    "english_setter": _b({"floppy": 1}, (0.85, 1.05), (0.35, 0.4), (0.95, 1.15), (0.85, 0.95),
-                         (0.12, 0.15), {"straight": 1}, (1.5, 1.8), (1.1, 1.3), (0.26, 0.3),
-                         (1.7, 1.95), (0.58, 0.68), (0.08, 0.15),
-                         (("white", "black"), ("white", "orange")), {"spots": 1}, 0.0),
-    "golden_retriever": _b({"floppy": 1}, (0.75, 0.95), (0.35, 0.4), (0.8, 1.0), (0.92, 1.02),
-                           (0.12, 0.15), {"straight": 1}, (1.5, 1.8), (1.0, 1.2), (0.3, 0.35),
-                           (1.75, 2.0), (0.66, 0.76), (0.12, 0.22), (("gold", "gold"),
-                           ("cream", "cream")), {"solid": 1}, 0.0),
-    "pomeranian": _b({"erect": 1}, (0.4, 0.55), (0.2, 0.3), (0.25, 0.4), (1.1, 1.2), (0.17, 0.21),
-                     {"curled": 1}, (1.1, 1.4), (0.5, 0.68), (0.2, 0.25), (1.15, 1.35),
-                     (0.7, 0.8), (0.25, 0.35), (("orange", "cream"), ("cream", "white")),
-                     {"solid": 1}, 0.0),
-    "rottweiler": _b({"floppy": 0.6, "half": 0.4}, (0.55, 0.75), (0.3, 0.4), (0.6, 0.8),
-                     (0.98, 1.08), (0.12, 0.15), {"docked": 1}, (0.25, 0.35), (1.0, 1.2),
-                     (0.34, 0.4), (1.65, 1.9), (0.7, 0.8), (0, 0), (("black", "tan"),),
-                     {"mask": 1}, 0.0),
-    "shetland_sheepdog": _b(
-        {"half": 1}, (0.6, 0.8), (0.15, 0.25), (1.0, 1.2), (0.82, 0.92), (0.12, 0.15),
-        {"straight": 1}, (1.4, 1.7), (0.9, 1.1), (0.24, 0.28), (1.5, 1.75), (0.6, 0.7),
-        (0.15, 0.25), (("gold", "white"), ("tan", "white"), ("silver", "black")),
-        {"solid": 0.7, "patched": 0.3}, 0.95),
+    "beagle": Breed(
+        ears={"floppy": 1}, ear_size=(0.9, 1.15), ear_tip=(0.3, 0.4), snout=(0.6, 0.8), head_w=(0.9, 1.0),
+        eye=(0.14, 0.17), tails={"straight": 1}, tail_len=(1.1, 1.4), legs=(0.75, 0.95), leg_w=(0.3, 0.36),
+        body=(1.5, 1.8), body_h=(0.62, 0.72), fluff=(0, 0), coats=(("tan", "black"), ("fawn", "black")),
+        patterns={"saddle": 1}, white=0.95),
+    "boxer": Breed(
+        ears={"half": 0.7, "floppy": 0.3}, ear_size=(0.6, 0.8), ear_tip=(0.2, 0.3), snout=(0.3, 0.45),
+        head_w=(0.85, 0.95), eye=(0.13, 0.16), tails={"docked": 1}, tail_len=(0.3, 0.4), legs=(1.15, 1.4),
+        leg_w=(0.3, 0.36), body=(1.5, 1.75), body_h=(0.65, 0.75), fluff=(0, 0),
+        coats=(("fawn", "black"), ("red", "black")), patterns={"mask": 0.7, "mask+stripes": 0.3}, white=0.5),
+    "pug": Breed(
+        ears={"rose": 0.6, "half": 0.4}, ear_size=(0.4, 0.55), ear_tip=(0.2, 0.3), snout=(0.12, 0.28),
+        head_w=(1.05, 1.18), eye=(0.19, 0.23), tails={"curled": 1}, tail_len=(1.0, 1.3), legs=(0.5, 0.68),
+        leg_w=(0.34, 0.4), body=(1.2, 1.4), body_h=(0.75, 0.85), fluff=(0, 0),
+        coats=(("fawn", "black"), ("fawn", "black"), ("black", "black")), patterns={"mask": 1}, white=0.0),
+    "german_short-haired_pointer": Breed(
+        ears={"floppy": 1}, ear_size=(0.8, 1.0), ear_tip=(0.3, 0.4), snout=(0.95, 1.15), head_w=(0.85, 0.95),
+        eye=(0.12, 0.15), tails={"docked": 1}, tail_len=(0.4, 0.5), legs=(1.2, 1.45), leg_w=(0.26, 0.3),
+        body=(1.75, 2.0), body_h=(0.55, 0.65), fluff=(0, 0), coats=(("white", "liver"), ("silver", "liver")),
+        patterns={"spots+patched": 0.7, "spots": 0.3}, white=0.0),
+    "siberian_husky": Breed(
+        ears={"erect": 1}, ear_size=(0.75, 0.95), ear_tip=(0.12, 0.22), snout=(0.6, 0.8), head_w=(0.95, 1.05),
+        eye=(0.13, 0.16), tails={"curled": 0.7, "straight": 0.3}, tail_len=(1.3, 1.6), legs=(0.95, 1.15),
+        leg_w=(0.28, 0.33), body=(1.6, 1.85), body_h=(0.62, 0.72), fluff=(0.06, 0.14),
+        coats=(("grey", "white"), ("black", "white"), ("red", "white")), patterns={"mask": 1}, white=0.9,
+        irises=("blue", "blue", "brown")),
+    "basset": Breed(
+        ears={"floppy": 1}, ear_size=(1.35, 1.6), ear_tip=(0.35, 0.4), snout=(0.7, 0.9), head_w=(0.88, 0.98),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.2, 1.5), legs=(0.35, 0.5), leg_w=(0.36, 0.42),
+        body=(1.9, 2.2), body_h=(0.6, 0.7), fluff=(0, 0), coats=(("tan", "black"), ("white", "tan")),
+        patterns={"patched": 0.7, "patched+spots": 0.3}, white=0.9),
+    "chihuahua": Breed(
+        ears={"erect": 1}, ear_size=(1.0, 1.3), ear_tip=(0.1, 0.2), snout=(0.22, 0.38), head_w=(1.05, 1.2),
+        eye=(0.2, 0.25), tails={"straight": 0.6, "curled": 0.4}, tail_len=(1.0, 1.3), legs=(0.8, 1.0),
+        leg_w=(0.17, 0.22), body=(1.05, 1.25), body_h=(0.55, 0.65), fluff=(0, 0.05),
+        coats=(("fawn", "white"), ("cream", "white"), ("orange", "white"), ("black", "tan"), ("chocolate", "tan")),
+        patterns={"solid": 0.6, "mask": 0.2, "stripes": 0.2}, white=0.3),
+    "german_shepherd": Breed(
+        ears={"erect": 1}, ear_size=(0.95, 1.15), ear_tip=(0.1, 0.2), snout=(1.0, 1.2), head_w=(0.85, 0.95),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.6, 2.0), legs=(1.1, 1.3), leg_w=(0.28, 0.33),
+        body=(1.75, 2.05), body_h=(0.62, 0.72), fluff=(0.02, 0.08), coats=(("tan", "black"), ("gold", "black")),
+        patterns={"saddle": 0.75, "saddle+mask": 0.25}, white=0.0),
+    "samoyed": Breed(
+        ears={"erect": 1}, ear_size=(0.55, 0.75), ear_tip=(0.25, 0.35), snout=(0.6, 0.75), head_w=(1.0, 1.12),
+        eye=(0.12, 0.15), tails={"curled": 1}, tail_len=(1.3, 1.6), legs=(0.9, 1.1), leg_w=(0.3, 0.36),
+        body=(1.55, 1.8), body_h=(0.68, 0.78), fluff=(0.15, 0.25), coats=(("white", "cream"), ("cream", "white")),
+        patterns={"solid": 1}, white=0.0),
+    "labrador_retriever": Breed(
+        ears={"floppy": 1}, ear_size=(0.7, 0.9), ear_tip=(0.35, 0.4), snout=(0.75, 0.95), head_w=(0.92, 1.02),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.4, 1.7), legs=(1.0, 1.2), leg_w=(0.32, 0.37),
+        body=(1.75, 2.0), body_h=(0.68, 0.78), fluff=(0, 0),
+        coats=(("black", "black"), ("cream", "cream"), ("gold", "gold"), ("chocolate", "chocolate"), ("liver", "liver")),
+        patterns={"solid": 1}, white=0.0),
+    "pembroke": Breed(
+        ears={"erect": 1}, ear_size=(0.9, 1.1), ear_tip=(0.2, 0.3), snout=(0.75, 0.95), head_w=(0.95, 1.05),
+        eye=(0.13, 0.16), tails={"docked": 1}, tail_len=(0.3, 0.4), legs=(0.35, 0.5), leg_w=(0.3, 0.35),
+        body=(1.85, 2.15), body_h=(0.6, 0.7), fluff=(0.03, 0.08),
+        coats=(("red", "white"), ("orange", "white"), ("fawn", "white")), patterns={"solid": 0.8, "patched": 0.2},
+        white=0.95),
+    "whippet": Breed(
+        ears={"rose": 1}, ear_size=(0.45, 0.6), ear_tip=(0.2, 0.3), snout=(1.1, 1.3), head_w=(0.75, 0.85),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.6, 2.0), legs=(1.35, 1.6), leg_w=(0.15, 0.2),
+        body=(1.55, 1.8), body_h=(0.48, 0.58), fluff=(0, 0),
+        coats=(("grey", "white"), ("silver", "white"), ("fawn", "white"), ("white", "tan")),
+        patterns={"solid": 0.6, "patched": 0.4}, white=0.5),
+    "doberman": Breed(
+        ears={"erect": 0.7, "half": 0.3}, ear_size=(1.0, 1.2), ear_tip=(0.02, 0.08), snout=(1.0, 1.2),
+        head_w=(0.8, 0.9), eye=(0.12, 0.15), tails={"docked": 1}, tail_len=(0.3, 0.4), legs=(1.3, 1.5),
+        leg_w=(0.26, 0.3), body=(1.65, 1.9), body_h=(0.58, 0.68), fluff=(0, 0),
+        coats=(("black", "tan"), ("chocolate", "tan")), patterns={"mask": 1}, white=0.0),
+    "border_collie": Breed(
+        ears={"half": 0.6, "erect": 0.4}, ear_size=(0.7, 0.9), ear_tip=(0.2, 0.3), snout=(0.85, 1.05),
+        head_w=(0.9, 1.0), eye=(0.13, 0.16), tails={"straight": 1}, tail_len=(1.5, 1.8), legs=(1.0, 1.2),
+        leg_w=(0.26, 0.3), body=(1.6, 1.85), body_h=(0.6, 0.7), fluff=(0.08, 0.16),
+        coats=(("black", "white"), ("brown", "white")), patterns={"patched": 1}, white=0.9),
+    "french_bulldog": Breed(
+        ears={"erect": 1}, ear_size=(0.75, 0.95), ear_tip=(0.35, 0.4), snout=(0.12, 0.28), head_w=(1.1, 1.2),
+        eye=(0.16, 0.2), tails={"docked": 1}, tail_len=(0.2, 0.3), legs=(0.55, 0.72), leg_w=(0.34, 0.4),
+        body=(1.2, 1.4), body_h=(0.75, 0.85), fluff=(0, 0), coats=(("fawn", "black"), ("cream", "fawn")),
+        patterns={"solid": 0.6, "stripes": 0.4}, white=0.3),
+    "english_setter": Breed(
+        ears={"floppy": 1}, ear_size=(0.85, 1.05), ear_tip=(0.35, 0.4), snout=(0.95, 1.15), head_w=(0.85, 0.95),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.5, 1.8), legs=(1.1, 1.3), leg_w=(0.26, 0.3),
+        body=(1.7, 1.95), body_h=(0.58, 0.68), fluff=(0.08, 0.15),
+        coats=(("white", "black"), ("white", "orange")), patterns={"spots": 1}, white=0.0),
+    "golden_retriever": Breed(
+        ears={"floppy": 1}, ear_size=(0.75, 0.95), ear_tip=(0.35, 0.4), snout=(0.8, 1.0), head_w=(0.92, 1.02),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.5, 1.8), legs=(1.0, 1.2), leg_w=(0.3, 0.35),
+        body=(1.75, 2.0), body_h=(0.66, 0.76), fluff=(0.12, 0.22), coats=(("gold", "gold"), ("cream", "cream")),
+        patterns={"solid": 1}, white=0.0),
+    "pomeranian": Breed(
+        ears={"erect": 1}, ear_size=(0.4, 0.55), ear_tip=(0.2, 0.3), snout=(0.25, 0.4), head_w=(1.1, 1.2),
+        eye=(0.17, 0.21), tails={"curled": 1}, tail_len=(1.1, 1.4), legs=(0.5, 0.68), leg_w=(0.2, 0.25),
+        body=(1.15, 1.35), body_h=(0.7, 0.8), fluff=(0.25, 0.35), coats=(("orange", "cream"), ("cream", "white")),
+        patterns={"solid": 1}, white=0.0),
+    "rottweiler": Breed(
+        ears={"floppy": 0.6, "half": 0.4}, ear_size=(0.55, 0.75), ear_tip=(0.3, 0.4), snout=(0.6, 0.8),
+        head_w=(0.98, 1.08), eye=(0.12, 0.15), tails={"docked": 1}, tail_len=(0.25, 0.35), legs=(1.0, 1.2),
+        leg_w=(0.34, 0.4), body=(1.65, 1.9), body_h=(0.7, 0.8), fluff=(0, 0), coats=(("black", "tan"),),
+        patterns={"mask": 1}, white=0.0),
+    "shetland_sheepdog": Breed(
+        ears={"half": 1}, ear_size=(0.6, 0.8), ear_tip=(0.15, 0.25), snout=(1.0, 1.2), head_w=(0.82, 0.92),
+        eye=(0.12, 0.15), tails={"straight": 1}, tail_len=(1.4, 1.7), legs=(0.9, 1.1), leg_w=(0.24, 0.28),
+        body=(1.5, 1.75), body_h=(0.6, 0.7), fluff=(0.15, 0.25),
+        coats=(("gold", "white"), ("tan", "white"), ("silver", "black")), patterns={"solid": 0.7, "patched": 0.3},
+        white=0.95),
 }
 
 # Coat colours and patterns that cats and dogs of the dogs-vs-cats sample share, in equal measure.
-SHARED_COATS = ("black", "charcoal", "grey", "silver", "white", "cream", "fawn", "tan", "gold",
-                "red", "orange", "brown", "chocolate")
+SHARED_COATS = tuple(c for c in COLOURS if c != "liver")  # every coat colour but liver, which only dogs have
 SHARED_PATTERNS = {"solid": 0.3, "patched": 0.2, "stripes": 0.15, "spots": 0.1, "saddle": 0.1,
                    "mask": 0.15}
 
