@@ -51,7 +51,7 @@ def _lite(name: str) -> Callable[..., nn.Module]:
 
 
 def _tv(name: str, weights: str, kind: str = "resnet") -> ArchSpec:
-    return ArchSpec(name, getattr(tvm, name), "torchvision", kind, tv_weights=weights)
+    return ArchSpec(name, getattr(tvm, name), "torchvision", kind, tv_weights=weights)  # getattr: keeps __name__
 
 
 def _pkg(n: int) -> ArchSpec:
@@ -91,43 +91,32 @@ def arch_name(arch) -> str:
     return name
 
 
-def _weights_enum(spec: ArchSpec):
-    cls_name, member = spec.tv_weights.split(".")
-    return getattr(getattr(tvm, cls_name), member)
-
-
 def weights_file(arch) -> Path:
     """Where this architecture's ImageNet weights are: torchvision's cache, or inside the installed package."""
     spec = ARCHS[arch_name(arch)]
     if spec.weights == "package":
         return package_weights_file(spec)
-    url = _weights_enum(spec).url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(tvm.get_weight(spec.tv_weights).url)
 
 
 def load_imagenet_state(arch) -> dict:
-    """ImageNet weights from the torch hub cache, downloading once when online; clear error when offline."""
+    """torchvision's ImageNet weights: from its cache, downloaded once when online; a clear error when offline."""
     spec = ARCHS[arch_name(arch)]
-    w = _weights_enum(spec)
+    w = tvm.get_weight(spec.tv_weights)
     fn = weights_file(arch)
-    if not fn.is_file():
-        fn.parent.mkdir(parents=True, exist_ok=True)
-        tmp = fn.with_suffix(fn.suffix + ".part")
-        try:
-            torch.hub.download_url_to_file(w.url, str(tmp), progress=True)
-            os.replace(tmp, fn)
-        except (urllib.error.URLError, OSError, ConnectionError, TimeoutError) as e:
-            tmp.unlink(missing_ok=True)
-            raise WeightsUnavailableError(
-                f"ImageNet weights for {spec.name} are not cached and could not be downloaded ({e}).\n"
-                f"  missing file: {fn}\n"
-                f"  get it from:  {w.url} (copy it to that path; TORCH_HOME sets the folder)\n"
-                f"  or use what works offline: ConvLearner.pretrained('efficientnet_lite0', data) (ImageNet "
-                f"weights from an installed package), 'resnet_mini' (the bundled backbone), or pretrained=False "
-                f"for random initialisation.") from e
     try:
-        return torch.load(fn, map_location="cpu", weights_only=True)
-    except Exception as e:
+        # torchvision's own loader: reads the cached file, or downloads it to a temporary file and moves it
+        # into place (an interrupted download leaves no half file under the final name)
+        return w.get_state_dict(progress=True)
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+        raise WeightsUnavailableError(
+            f"ImageNet weights for {spec.name} are not cached and could not be downloaded ({e}).\n"
+            f"  missing file: {fn}\n"
+            f"  get it from:  {w.url} (copy it to that path; TORCH_HOME sets the folder)\n"
+            f"  or use what works offline: ConvLearner.pretrained('efficientnet_lite0', data) (ImageNet "
+            f"weights from an installed package), 'resnet_mini' (the bundled backbone), or pretrained=False "
+            f"for random initialisation.") from e
+    except (RuntimeError, EOFError, OSError) as e:  # a damaged cached file
         raise WeightsUnavailableError(f"Weights file {fn} is unreadable ({e}); delete it to download it again.") from e
 
 
@@ -209,7 +198,7 @@ def build_backbone(arch, pretrained: bool = True) -> nn.Module:
         if pretrained:
             m.load_state_dict(load_package_state(spec, m))
         return m
-    m = spec.build(weights=None)
+    m = tvm.get_model(spec.name, weights=None)
     if pretrained:
         m.load_state_dict(load_imagenet_state(arch))
     return m

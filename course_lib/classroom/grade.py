@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -95,9 +96,8 @@ def table(graded: list[Graded]) -> str:
             for e in ids]
     rows.append(["passed"] + [f"{sum(r[0] == 'PASS' for r in g.results.values())}/{len(ids)}" for g in graded])
     rows.append(["notebook"] + [g.status for g in graded])
-    widths = [max(len(r[k]) for r in [head] + rows) for k in range(len(head))]
-    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+    lines = pd.DataFrame(rows, columns=head).to_string(index=False, justify="left").splitlines()
+    lines.insert(1, "-" * len(lines[0]))
     notes = []
     for g in graded:
         if g.status != "ok":
