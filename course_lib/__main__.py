@@ -35,7 +35,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="one epoch or cycle per step (a smoke run)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--plots", type=Path, help="folder for the lr_find and schedule plots (default <data>/plots)")
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    for name, low in (("sz", 1), ("bs", 1), ("workers", 0)):
+        v = getattr(a, name)
+        if v is not None and v < low:
+            p.error(f"--{name} must be at least {low}, got {v}")
+    if a.lr <= 0:
+        p.error(f"--lr must be above 0, got {a.lr}")
+    return a
 
 
 def main(argv=None) -> pd.DataFrame:
@@ -46,8 +53,9 @@ def main(argv=None) -> pd.DataFrame:
 
     set_seed(a.seed)
     arch = a.arch or ("resnet34" if a.full else "efficientnet_lite0")
-    sz = a.sz or (96 if arch == "resnet_mini" else 224)  # EfficientNet-Lite0 learnt ImageNet at 224 px
-    bs = a.bs or (64 if a.full else 32)
+    # `is None`, not `or`: --sz 0 or --bs 0 must reach the library's clear error, not become the default
+    sz = a.sz if a.sz is not None else (96 if arch == "resnet_mini" else 224)  # Lite0 learnt ImageNet at 224 px
+    bs = a.bs if a.bs is not None else (64 if a.full else 32)
     if a.data is not None:
         path = a.data
     elif a.full:

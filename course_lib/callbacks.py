@@ -83,6 +83,7 @@ class Recorder(Callback):
 
     def before_epoch(self):
         self.t0 = time.perf_counter()
+        self.val_loss, self.val_n, self.val_preds, self.val_ys = 0.0, 0, [], []
 
     def after_batch(self):
         if self.learn.training:
@@ -97,9 +98,6 @@ class Recorder(Callback):
             self.val_n += bs
             self.val_preds.append(self.learn.pred.float().cpu())
             self.val_ys.append(self.learn.yb.cpu())
-
-    def before_validate(self):
-        self.val_loss, self.val_n, self.val_preds, self.val_ys = 0.0, 0, [], []
 
     def after_validate(self):
         # in a distributed fit every process saw a shard: gather them so all compute the same metrics
@@ -116,14 +114,15 @@ class Recorder(Callback):
 
     def after_epoch(self):
         learn = self.learn
-        val_loss = self.val_loss / max(1, self.val_n)
-        mvals = []
-        if self.val_preds:
+        row = {"epoch": learn.epoch, "trn_loss": self.smooth_loss}
+        if learn.do_valid:  # without a validation set there is nothing to report but the training loss
+            val_loss = self.val_loss / max(1, self.val_n)
             preds, ys = torch.cat(self.val_preds), torch.cat(self.val_ys)
             mvals = [float(m(preds, ys)) for m in learn.metrics]
-        learn.last_val = [val_loss] + mvals
-        row = {"epoch": learn.epoch, "trn_loss": self.smooth_loss, "val_loss": val_loss}
-        row.update({getattr(m, "__name__", f"metric{k}"): v for k, (m, v) in enumerate(zip(learn.metrics, mvals))})
+            learn.last_val = [val_loss] + mvals
+            row["val_loss"] = val_loss
+            row.update({getattr(m, "__name__", f"metric{k}"): v
+                        for k, (m, v) in enumerate(zip(learn.metrics, mvals))})
         row["time"] = fmt_time(time.perf_counter() - self.t0)
         self.rows.append(row)
         if self.show_table and not learn.quiet:
@@ -207,6 +206,9 @@ class SaveCallback(Callback):
         self.cycle_save_name, self.best_save_name = cycle_save_name, best_save_name
 
     def before_fit(self):
+        if self.best_save_name and not self.learn.do_valid:
+            raise ValueError(f"best_save_name={self.best_save_name!r} keeps the model with the best validation "
+                             f"loss, but this data has no validation set. Use cycle_save_name, or learn.save().")
         a = self.learn.sched_args
         self.ends = set(int(round(e)) - 1 for e in np.cumsum(cycle_epochs(**a)))
         self.best = math.inf

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -15,11 +16,36 @@ class CheckpointError(RuntimeError):
     """A checkpoint could not be written or does not fit the model it is loaded into."""
 
 
+STALE_TMP_S = 3600  # a temporary file this old belongs to no live writer (a save takes seconds, not an hour)
+
+
+def _umask() -> int:
+    um = os.umask(0)
+    os.umask(um)
+    return um
+
+
+def _clean_stale_tmp(folder: Path) -> None:
+    """Remove what killed saves left in `folder` (hidden `.<name>.<random>.tmp` files), once they are old enough."""
+    now = time.time()
+    for p in folder.glob(".*.tmp"):
+        try:
+            if now - p.stat().st_mtime > STALE_TMP_S:
+                p.unlink()
+        except OSError:
+            pass  # another process removed it, or it is not ours to remove
+
+
 def atomic_save(obj, fn: str | os.PathLike) -> Path:
-    """torch.save to a temporary file in the same folder, then rename: a crash leaves the old file intact."""
+    """torch.save to a temporary file in the same folder, then rename: a crash leaves the old file intact.
+
+    The file gets the permissions the umask gives new files (mkstemp's 0600 would lock other users out of a
+    shared models folder), and temporary files that killed saves left behind are cleaned up once stale.
+    """
     fn = Path(fn)
     try:
         fn.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale_tmp(fn.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{fn.name}.", suffix=".tmp", dir=fn.parent)
     except OSError as e:
         raise CheckpointError(f"Cannot write {fn}: {e.strerror or e}. Choose a writable folder "
@@ -29,6 +55,7 @@ def atomic_save(obj, fn: str | os.PathLike) -> Path:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, fn)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
@@ -47,6 +74,9 @@ def read_checkpoint(fn: str | os.PathLike) -> dict:
         raise FileNotFoundError(f"No checkpoint {fn}. Saved models in {fn.parent}: {near or 'none'}.")
     try:
         ck = torch.load(fn, map_location="cpu", weights_only=True)
+    except PermissionError as e:
+        raise CheckpointError(f"{fn} cannot be read: permission denied. Whoever saved it (or an administrator) "
+                              f"can make it readable with: chmod a+r '{fn}'.") from e
     except pickle.UnpicklingError as e:
         raise CheckpointError(f"{fn} holds objects other than tensors and plain values, so it was not loaded "
                               f"(loading it could run code). Only load files you trust, with torch.load yourself.") from e

@@ -99,6 +99,15 @@ class ImageClassifierData:
                  test: Sequence[str] | None, tfms: tuple[Tfms, Tfms], bs: int = 64,
                  num_workers: int | None = None, is_multi: bool = False, cache: bool = False,
                  skip_bad_images: bool = False):
+        check_bs(bs)
+        if num_workers is not None and (isinstance(num_workers, bool) or int(num_workers) != num_workers
+                                        or num_workers < 0):
+            raise ValueError(f"num_workers must be a whole number >= 0 (0 loads images in this process), "
+                             f"got {num_workers!r}.")
+        if len(classes) < 2 and not is_multi:
+            raise DataLayoutError(f"{path} has only {len(classes)} class ({', '.join(map(str, classes)) or 'none'}): "
+                                  f"a classifier needs at least two (with one, every prediction is right). Add "
+                                  f"a folder (or labels) for each other class.")
         self.path, self.classes, self.bs, self.is_multi = Path(path), list(classes), int(bs), is_multi
         self.tfms = tfms
         self.num_workers = default_workers() if num_workers is None else int(num_workers)
@@ -150,8 +159,13 @@ class ImageClassifierData:
                  tfms: tuple | None = None, val_idxs: Sequence[int] | None = None, suffix: str = "",
                  test_name: str | None = None, skip_header: bool = True, num_workers: int | None = None,
                  cat_separator: str = " ", drop_missing: bool = False, cache: bool = False,
-                 skip_bad_images: bool = False) -> "ImageClassifierData":
-        """Images in `path/folder/<id><suffix>` labelled by a CSV (id, label[s]); space-separated = multi-label."""
+                 skip_bad_images: bool = False, multi_label: bool | None = None) -> "ImageClassifierData":
+        """Images in `path/folder/<id><suffix>` labelled by a CSV (id, label[s]).
+
+        `multi_label=True`: labels are lists split on `cat_separator` (n-hot targets, sigmoid head); False: each
+        label is one class, spaces and all. None (the default) decides by the file and says so when any label
+        holds the separator. `val_idxs`: row numbers, or a boolean mask with one entry per row.
+        """
         path = Path(path)
         csv_fname = Path(csv_fname)
         if not csv_fname.is_absolute() and not csv_fname.exists():
@@ -171,7 +185,7 @@ class ImageClassifierData:
                           f"(first: {first}).", stacklevel=2)
             keep = np.setdiff1d(np.arange(len(ids)), missing)
             fnames, labels = [fnames[k] for k in keep], [labels[k] for k in keep]
-        is_multi = any(cat_separator in lab.strip() for lab in labels)
+        is_multi = multi_label_choice(labels, cat_separator, multi_label, csv_fname.name)
         split = [lab.split(cat_separator) if is_multi else [lab] for lab in labels]
         classes = sorted({c for cs in split for c in cs if c})
         idx = {c: k for k, c in enumerate(classes)}
@@ -182,7 +196,7 @@ class ImageClassifierData:
         else:
             y = np.array([idx[cs[0]] for cs in split], dtype=np.int64)
         n = len(fnames)
-        val_idxs = get_cv_idxs(n) if val_idxs is None else np.asarray(val_idxs, dtype=np.int64)
+        val_idxs = get_cv_idxs(n) if val_idxs is None else as_indices(val_idxs, n)
         if len(val_idxs) and (val_idxs.min() < 0 or val_idxs.max() >= n):
             raise DataLayoutError(f"val_idxs must lie in [0, {n}); got {val_idxs.min()}..{val_idxs.max()}")
         is_val = np.zeros(n, dtype=bool)
@@ -256,7 +270,12 @@ class ImageClassifierData:
         with tqdm(total=total, desc=f"caching images at {self.trn_ds.cache.side}px", leave=False) as pbar:
             for ds in dss:
                 for i in range(len(ds)):
-                    ds.get_x(i)
+                    try:
+                        ds.get_x(i)
+                    except BadImageError:
+                        if not ds.skip_bad:  # only the training set skips; elsewhere it stays an error
+                            raise
+                        # left out of the cache: the loader meets it again, warns and skips it as without cache
                     pbar.update()
 
     def describe(self) -> str:
@@ -272,6 +291,37 @@ class ImageClassifierData:
 
 
 # ---------------------------------------------------------------------- helpers
+def check_bs(bs) -> None:
+    """A clear error for a batch size that is not a whole number >= 1."""
+    if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:
+        raise ValueError(f"bs (the batch size) must be a whole number >= 1, got {bs!r}.")
+
+
+def as_indices(val_idxs, n: int) -> np.ndarray:
+    """Validation rows as indices: row numbers as given, or the True entries of a boolean mask of n rows."""
+    a = np.asarray(val_idxs)
+    if a.dtype == bool:
+        if a.shape != (n,):
+            raise DataLayoutError(f"val_idxs is a boolean mask of shape {a.shape}, but the file has {n} rows: "
+                                  f"give one True/False per row, or the row numbers themselves.")
+        return np.flatnonzero(a)
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise DataLayoutError(f"val_idxs must be row numbers or a boolean mask, got values of type {a.dtype}.")
+    return a.astype(np.int64).reshape(-1)
+
+
+def multi_label_choice(labels: list[str], sep: str, multi_label: bool | None, name: str) -> bool:
+    """Whether a labels file is multi-label: as asked, or decided by the file and announced with the count."""
+    holding = [lab for lab in labels if sep in lab.strip()]
+    if multi_label is not None:
+        return bool(multi_label)
+    if holding:
+        warnings.warn(f"{name}: {len(holding)} of {len(labels)} labels contain {sep!r} (first: {holding[0]!r}), so "
+                      f"the file is read as multi-label (each label split on {sep!r}, a sigmoid head). If those "
+                      f"are single classes with spaces in their names, pass multi_label=False; pass "
+                      f"multi_label=True to say it is meant.", stacklevel=3)
+    return bool(holding)
+
 def collate_skipping(batch: list):
     """default_collate without the items a skipping data set returned as None (None if nothing is left)."""
     batch = [b for b in batch if b is not None]

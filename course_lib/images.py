@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,12 +47,20 @@ def list_dirs(folder: str | os.PathLike) -> list[Path]:
                   if p.is_dir() and not p.name.startswith(".") and p.name not in SKIP_NAMES)
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def to_rgb(img: Image.Image, fn: str | os.PathLike | None = None) -> Image.Image:
     """Convert any PIL mode to 8-bit RGB; transparency is composited on white so it does not turn black."""
     if img.mode == "RGB":
         return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(img, dtype=np.float32)
+        bad = ~np.isfinite(a)
+        if bad.all():
+            raise ValueError("every pixel is NaN or infinite")
+        if bad.any():
+            # one NaN used to make the whole range NaN, and the image black: scale by the finite pixels
+            warnings.warn(f"{fn or 'image'}: {int(bad.sum())} of {a.size} pixels are NaN or infinite; they are "
+                          f"drawn black and the others scaled by their own range.", stacklevel=3)
+            a = np.where(bad, np.nanmin(np.where(bad, np.nan, a)), a)
         # 16-bit and float images use their own range; stretch it to 8 bits instead of clipping to white
         hi = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
         if img.mode == "F":
@@ -82,7 +91,7 @@ def open_image(fn: str | os.PathLike, min_side: int | None = None) -> Image.Imag
                 # draft keeps both sides >= the request, so the shorter side stays >= min_side
                 img.draft("RGB", (min_side, min_side))
             img.load()  # decode now: a truncated file must fail here, not mid-transform
-            img = _to_rgb(ImageOps.exif_transpose(img) or img)
+            img = to_rgb(ImageOps.exif_transpose(img) or img, fn)
             k = min(img.size) // min_side if min_side else 1
             return img.reduce(k) if k >= 2 else img
     except FileNotFoundError:
@@ -105,6 +114,13 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"verify_images: {path} does not exist")
+    if quarantine is not None:
+        q, root = Path(quarantine).resolve(), path.resolve()
+        if q == root or q in root.parents:
+            # every file would count as already quarantined, and the scan would find nothing
+            raise ValueError(f"verify_images: the quarantine folder {quarantine} is the scanned folder {path} or "
+                             f"holds it. Choose a folder of its own, e.g. "
+                             f"quarantine='{path.parent / (path.name + '_bad')}'.")
     bad: list[tuple[Path, str]] = []
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_NAMES)
@@ -112,8 +128,8 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
             fn = Path(root) / name
             if not is_image_file(fn):
                 continue
-            if quarantine is not None and Path(quarantine).resolve() in fn.resolve().parents:
-                continue
+            if quarantine is not None and q in fn.resolve().parents:
+                continue  # quarantined by an earlier run
             try:
                 open_image(fn, min_side=min_side)
             except BadImageError as e:

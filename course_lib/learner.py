@@ -295,7 +295,11 @@ class Learner:
             raise NoBatchError(_no_batch_message(self.trn_dl, getattr(self.data, "bs", None)))
         self.n_iter = n_batch * n_epoch if n_iter is None else n_iter
         self.n_epoch = n_epoch if n_epoch is not None else math.ceil(self.n_iter / n_batch)
-        self.iter, self.epoch, self.i_batch, self.do_valid = 0, 0, -1, valid
+        if valid and len(self.val_dl) == 0 and not self.quiet:
+            print("No validation set (0 images): epochs show the training loss only, there are no metrics to "
+                  "compare, and fit returns []. Give the data a validation set to measure the model.")
+        self.iter, self.epoch, self.i_batch = 0, 0, -1
+        self.do_valid = valid and len(self.val_dl) > 0
         self.n_fit += 1
         self.add_cbs(cbs)
         try:

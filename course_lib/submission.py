@@ -51,7 +51,19 @@ def make_submission(probs: np.ndarray, data, fn: str | os.PathLike, gzip: bool |
     fn.parent.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(probs, columns=list(data.classes))
     df.insert(0, "id", ids)
-    df.to_csv(fn, index=False, compression="gzip" if gzip else None)
+    # written next to its final name, checked as check_submission checks any file, then renamed: a file
+    # with NaN, negative values or rows that do not sum to 1 is never left under that name
+    tmp = fn.with_name(f".{os.getpid()}.{fn.name}")  # same suffix, so .gz is still read as gzip
+    try:
+        df.to_csv(tmp, index=False, compression="gzip" if gzip else None)
+        try:
+            check_submission(tmp, sums_to_one=not getattr(data, "is_multi", False))
+        except SubmissionError as e:
+            e.report.fn = fn
+            raise SubmissionError(e.report) from None
+        os.replace(tmp, fn)
+    finally:
+        tmp.unlink(missing_ok=True)
     return fn
 
 
@@ -95,7 +107,9 @@ def _first(xs, k: int = 5) -> str:
 
 def _read(fn: Path) -> pd.DataFrame:
     # everything as text first: ids like '007' or 'NA' must survive exactly as written
-    return pd.read_csv(fn, dtype=str, keep_default_na=False, compression="infer")
+    with open(fn, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"  # by content, not by name: make_submission(..., gzip=True) may omit .gz
+    return pd.read_csv(fn, dtype=str, keep_default_na=False, compression="gzip" if gz else None)
 
 
 def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = None, raise_error: bool = True,

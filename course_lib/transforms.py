@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .devices import cpu_threads
-from .images import _to_rgb, draft_side, open_image
+from .images import to_rgb, draft_side, open_image
 from .models import IMAGENET_STATS, arch_stats
 
 imagenet_stats = IMAGENET_STATS
@@ -140,6 +140,8 @@ class Tfms:
     def __init__(self, sz: int, aug_tfms: Sequence[Callable] | None = None, max_zoom: float | None = None,
                  pad: int = 0, crop_type: CropType | str = CropType.CENTER, stats=imagenet_stats,
                  train: bool = False):
+        if isinstance(sz, bool) or not isinstance(sz, (int, np.integer)) or sz < 1:
+            raise ValueError(f"sz (the image size in pixels) must be a whole number >= 1, got {sz!r}.")
         self.sz, self.aug_tfms = int(sz), list(aug_tfms or [])
         self.max_zoom, self.pad, self.crop_type = max_zoom, int(pad), CropType(crop_type)
         self.stats, self.train = stats, train
@@ -196,7 +198,7 @@ class Tfms:
             if not isinstance(img, Image.Image):
                 img = open_image(img, min_side=self.need_side)
             elif img.mode != "RGB":
-                img = _to_rgb(img)
+                img = to_rgb(img)
             x = _resize(img, self.scaled_size(*img.size))  # uint8 CHW
             out = torch.empty(3, self.sz, self.sz, dtype=torch.float32)
             augs = self.aug_tfms if self.train else []

@@ -81,7 +81,13 @@ def test_mismatching_sample_gives_a_precise_report(data, tmp_path):
     p = probs_for(data)
     p[0] = [0.5, 0.2, 0.1]  # sums to 0.8
     p[1] = [np.nan, 0.5, 0.5]
-    fn = make_submission(p, data, tmp_path / "s.csv")
+    with pytest.raises(SubmissionError, match="do not sum to 1") as made:  # make_submission refuses to write it
+        make_submission(p, data, tmp_path / "s.csv")
+    assert made.value.report.fn == tmp_path / "s.csv" and not list(tmp_path.glob("*s.csv"))
+    fn = tmp_path / "s.csv"  # written by hand, as a student might: check_submission reports every problem
+    df = pd.DataFrame(p, columns=data.classes)
+    df.insert(0, "id", submission_ids(data.test_ds.fnames))
+    df.to_csv(fn, index=False)
     with pytest.raises(SubmissionError) as e:
         check_submission(fn, sample)
     rep = e.value.report

@@ -1,0 +1,210 @@
+"""Reliability round 2: the silent wrong answers, odd files and bad arguments students and teachers hit.
+
+Each test names the case it covers; RELIABILITY.md lists them all.
+"""
+import os
+import stat
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from course_lib import (ConvLearner, DataLayoutError, ImageClassifierData, open_image, tfms_from_model,
+                        verify_images)
+from course_lib.checkpoint import STALE_TMP_S, CheckpointError, atomic_save, read_checkpoint
+from course_lib.submission import SubmissionError, check_submission, make_submission
+
+TFMS = tfms_from_model("resnet_mini", 16)
+
+
+def csv_folder(root, labels: list[str]):
+    """train/<i>.jpg for each label, and labels.csv (id,label)."""
+    (root / "train").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(len(labels)):
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / "train" / f"{i}.jpg")
+    pd.DataFrame({"id": range(len(labels)), "label": labels}).to_csv(root / "labels.csv", index=False)
+    return root
+
+
+def from_csv(root, **kw):
+    return ImageClassifierData.from_csv(root, "train", root / "labels.csv", suffix=".jpg", tfms=TFMS, bs=2,
+                                        num_workers=0, **kw)
+
+
+# ---------------------------------------------------------------- from_csv: masks and labels with spaces
+def test_val_idxs_as_a_boolean_mask_selects_those_rows(tmp_path):
+    root = csv_folder(tmp_path / "d", ["a", "b"] * 5)
+    mask = np.zeros(10, dtype=bool)
+    mask[[3, 8]] = True
+    data = from_csv(root, val_idxs=mask)
+    assert sorted(data.val_ds.fnames) == ["train/3.jpg", "train/8.jpg"]  # not rows 0 and 1
+    assert len(data.trn_ds) == 8
+    with pytest.raises(DataLayoutError, match="boolean mask of shape \\(4,\\), but the file has 10 rows"):
+        from_csv(root, val_idxs=mask[:4])
+
+
+def test_a_label_with_a_space_is_announced_and_can_stay_single_label(tmp_path):
+    labels = ["beagle", "golden retriever", "pug", "beagle", "pug", "beagle"]
+    root = csv_folder(tmp_path / "d", labels)
+    with pytest.warns(UserWarning, match="1 of 6 labels contain ' ' \\(first: 'golden retriever'\\).*"
+                                         "multi_label=False"):
+        auto = from_csv(root, val_idxs=[0, 1])
+    assert auto.is_multi  # the original's reading, now said out loud
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        single = from_csv(root, val_idxs=[0, 1], multi_label=False)
+    assert not single.is_multi and single.classes == ["beagle", "golden retriever", "pug"]
+
+
+# ---------------------------------------------------------------- no validation set, one class
+def test_an_empty_validation_set_says_so_and_saves_no_best_model(tmp_path, image_folder, capsys):
+    root = image_folder(tmp_path / "d", n_train=4, n_valid=0)
+    data = ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    assert learn.fit(1e-2, 1) == []  # no val_loss 0.000 and no accuracy out of nothing
+    out = capsys.readouterr().out
+    assert "No validation set (0 images)" in out and "val_loss" not in out
+    assert list(learn.history.columns) == ["epoch", "trn_loss", "time", "fit"]
+    with pytest.raises(ValueError, match="no validation set"):
+        learn.fit(1e-2, 1, best_save_name="best")
+    assert not (root / "models" / "best.pt").exists()
+
+
+def test_a_single_class_is_refused(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=3, n_valid=2)
+    for split in ("train", "valid"):
+        for f in (root / split / "dogs").iterdir():
+            f.unlink()
+        (root / split / "dogs").rmdir()
+    with pytest.raises(DataLayoutError, match="only 1 class \\(cats\\).*at least two"):
+        ImageClassifierData.from_paths(root, tfms=TFMS, num_workers=0)
+    csv_root = csv_folder(tmp_path / "c", ["cat"] * 6)
+    with pytest.raises(DataLayoutError, match="only 1 class"):
+        from_csv(csv_root, val_idxs=[0])
+
+
+# ---------------------------------------------------------------- odd pixels
+def test_a_float_tiff_with_a_nan_pixel_keeps_its_picture(tmp_path):
+    a = np.tile(np.linspace(0, 10, 32, dtype=np.float32), (24, 1))
+    a[5, 7] = np.nan
+    fn = tmp_path / "float.tif"
+    Image.fromarray(a, "F").save(fn)
+    with pytest.warns(UserWarning, match="float.tif: 1 of 768 pixels are NaN"):
+        img = np.asarray(open_image(fn))
+    assert img.shape == (24, 32, 3) and img[0, -1].max() == 255 and img[0, 0].max() == 0  # scaled, not black
+    Image.fromarray(np.full((4, 4), np.nan, np.float32), "F").save(tmp_path / "nan.tif")
+    from course_lib import BadImageError
+    with pytest.raises(BadImageError, match="every pixel is NaN"):
+        open_image(tmp_path / "nan.tif")
+
+
+# ---------------------------------------------------------------- submissions
+def test_make_submission_refuses_nan_negative_and_bad_sums(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=2, n_valid=1, n_test=3)
+    data = ImageClassifierData.from_paths(root, tfms=TFMS, test_name="test1", num_workers=0)
+    good = np.full((3, 2), 0.5)
+    for bad, words in ((np.array([[np.nan, 0.5], [0.5, 0.5], [0.5, 0.5]]), "NaN"),
+                       (np.array([[-0.2, 1.2], [0.5, 0.5], [0.5, 0.5]]), "outside \\[0, 1\\]"),
+                       (np.array([[1.5, 1.5], [0.5, 0.5], [0.5, 0.5]]), "do not sum to 1")):
+        with pytest.raises(SubmissionError, match=words):
+            make_submission(bad, data, tmp_path / "sub.csv")
+        assert not list(tmp_path.glob("*sub.csv"))  # nothing written, not even a temporary file
+    fn = make_submission(good, data, tmp_path / "sub.csv")
+    assert check_submission(fn).ok
+
+
+# ---------------------------------------------------------------- caches, quarantine
+def test_cache_fill_skips_bad_training_images_when_asked(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=3, n_valid=2)
+    (root / "train" / "cats" / "cat.0.jpg").write_bytes(b"not a jpeg")
+    with pytest.warns(UserWarning, match="skipped"):
+        data = ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0, cache=True,
+                                              skip_bad_images=True)
+        learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+        assert len(learn.fit(1e-2, 1)) == 2
+    (root / "valid" / "cats" / "cat.0.jpg").write_bytes(b"broken")  # validation never skips
+    from course_lib import BadImageError
+    with pytest.raises(BadImageError, match="cat.0.jpg"):
+        ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0, cache=True, skip_bad_images=True)
+
+
+def test_verify_images_refuses_a_quarantine_that_holds_the_scanned_folder(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=2, n_valid=1)
+    (root / "train" / "cats" / "cat.1.jpg").write_bytes(b"broken")
+    for q in (root, tmp_path):
+        with pytest.raises(ValueError, match="is the scanned folder .* or holds it"):
+            verify_images(root, quarantine=q)
+    assert (root / "train" / "cats" / "cat.1.jpg").exists()
+    found = verify_images(root, quarantine=tmp_path / "bad")
+    assert [p.name for p, _ in found] == ["cat.1.jpg"]
+
+
+# ---------------------------------------------------------------- checkpoints: leftovers, permissions
+def test_a_later_save_removes_stale_temporary_files_only(tmp_path):
+    old = tmp_path / ".m.pt.abc123.tmp"
+    young = tmp_path / ".m.pt.def456.tmp"
+    old.write_bytes(b"")
+    young.write_bytes(b"partial")
+    t = time.time() - STALE_TMP_S - 60
+    os.utime(old, (t, t))
+    atomic_save({"x": torch.zeros(1)}, tmp_path / "m.pt")
+    assert not old.exists() and young.exists()  # a live writer may still own the young one
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_checkpoints_take_the_umask_mode(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        fn = atomic_save({"x": torch.zeros(1)}, tmp_path / "m.pt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(fn.stat().st_mode) == mode
+
+
+def test_an_unreadable_checkpoint_is_reported_as_a_permission_problem(tmp_path, monkeypatch):
+    fn = atomic_save({"x": torch.zeros(1)}, tmp_path / "m.pt")
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied", str(fn))
+
+    monkeypatch.setattr(torch, "load", denied)  # root reads every file, so the refusal is simulated
+    with pytest.raises(CheckpointError, match="permission denied.*chmod a\\+r"):
+        read_checkpoint(fn)
+
+
+# ---------------------------------------------------------------- arguments checked when they are given
+@pytest.mark.parametrize("kw,match", [(dict(bs=0), "bs \\(the batch size\\)"), (dict(bs=-3), "bs"),
+                                      (dict(num_workers=-1), "num_workers")])
+def test_bad_loader_arguments(tiny_path, kw, match):
+    with pytest.raises(ValueError, match=match):
+        ImageClassifierData.from_paths(tiny_path, tfms=TFMS, **{"num_workers": 0, **kw})
+
+
+@pytest.mark.parametrize("sz", [0, -5])
+def test_bad_image_size(sz):
+    with pytest.raises(ValueError, match="sz \\(the image size in pixels\\)"):
+        tfms_from_model("resnet_mini", sz)
+
+
+def test_lr_find_needs_a_positive_start(tiny_learn):
+    for kw in (dict(start_lr=0), dict(start_lr=-1), dict(start_lr=1, end_lr=0.1), dict(num_it=1)):
+        with pytest.raises(ValueError, match="lr_find"):
+            tiny_learn.lr_find(**kw)
+    assert not tiny_learn.cbs
+
+
+@pytest.mark.slow  # four interpreter starts
+@pytest.mark.parametrize("args,words", [(["--bs", "0"], "--bs must be at least 1"),
+                                        (["--sz", "0"], "--sz must be at least 1"),
+                                        (["--workers", "-1"], "--workers must be at least 0"),
+                                        (["--lr", "0"], "--lr must be above 0")])
+def test_command_line_refuses_zero_instead_of_using_its_default(args, words):
+    p = subprocess.run([sys.executable, "-m", "course_lib", *args], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and words in p.stderr
