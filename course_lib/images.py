@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -19,8 +20,15 @@ class BadImageError(OSError):
 
     def __init__(self, fn: str | os.PathLike, reason: str | None = None):
         if reason is None:  # rebuilt from a message alone (a DataLoader worker re-raising it in the main process)
-            self.fn, self.reason = None, str(fn)
-            super().__init__(str(fn))
+            msg = str(fn)
+            # torch's worker message starts "Caught BadImageError in DataLoader worker process 0." and ends with
+            # the original line: put that line first, so every path gives the same clear first line
+            orig = re.search(r"BadImageError: (Cannot read image .*)$", msg, re.M)
+            if orig:
+                worker = re.match(r"Caught BadImageError in (DataLoader worker process \d+)", msg)
+                msg = orig.group(1).strip() + (f" (read in {worker.group(1)})" if worker else "")
+            self.fn, self.reason = None, msg
+            super().__init__(msg)
             return
         self.fn, self.reason = Path(fn), reason
         folder = self.fn.parent.parent if self.fn.parent.parent != Path("") else self.fn.parent

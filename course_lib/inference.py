@@ -45,6 +45,7 @@ from torch.utils.data import ConcatDataset, DataLoader
 from tqdm.auto import tqdm
 
 from .devices import amp_dtype, compute_threads, cpu_threads, to_device
+from .images import BadImageError
 
 @contextlib.contextmanager
 def eval_mode(model: nn.Module):
@@ -80,7 +81,7 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
     outs, ys = [], []
     try:
         with eval_mode(learn.model), cpu_threads(compute_threads(device, nw)):
-            for xb, yb in batches:
+            for xb, yb in _named_failures(batches):
                 with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                     out = fn(to_device(xb, device))
                 out = out.float()
@@ -95,6 +96,16 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
         del batches
     y = torch.cat(ys) if ys else None
     return (torch.cat(outs) if outs else torch.empty(0)), y
+
+
+def _named_failures(batches: Iterable):
+    """The batches, with an unreadable image's error saying where it happened (as fit's does)."""
+    k = 0
+    try:
+        for k, b in enumerate(batches, 1):
+            yield b
+    except BadImageError as e:
+        raise BadImageError(f"{e} [predicting, batch {k + 1}; nothing was returned]") from e
 
 
 def predict_image(learn, fn: str | os.PathLike | Image.Image, thresh: float = 0.5) -> tuple[str, np.ndarray]:
@@ -148,7 +159,9 @@ def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, a
     # fork_rng: torch's random states (CPU and CUDA) come back as they were, whatever happens inside
     with torch.random.fork_rng(devices=cuda), eval_mode(learn.model):
         try:
-            pbar = tqdm(total=1 + n_aug, desc="TTA passes", unit="pass", leave=False, disable=not progress)
+            # `disable` only when asked: passed always, it would override TQDM_DISABLE=1
+            pbar = tqdm(total=1 + n_aug, desc="TTA passes", unit="pass", leave=False,
+                        **({} if progress else {"disable": True}))
             # the n_aug passes run back to back through one loader over the augmented set repeated n_aug
             # times: the same images in the same order as n_aug separate epochs, without a start-up pause
             # (worker start, first batch) before each pass. With workers, they start loading during the

@@ -208,3 +208,20 @@ def test_lr_find_needs_a_positive_start(tiny_learn):
 def test_command_line_refuses_zero_instead_of_using_its_default(args, words):
     p = subprocess.run([sys.executable, "-m", "course_lib", *args], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and words in p.stderr
+
+
+# ---------------------------------------------------------------- errors from loader worker processes
+@pytest.mark.slow  # worker processes start
+def test_an_unreadable_image_read_in_a_worker_has_the_same_first_line_everywhere(tiny_path):
+    from course_lib import BadImageError
+    data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms_from_model("resnet_mini", 32), num_workers=1,
+                                          test_name="test1")
+    (tiny_path / data.val_ds.fnames[0]).write_bytes(b"nope")
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    for call, where in ((lambda: learn.fit(1e-2, 1), "validation, epoch 0"), (learn.predict, "predicting"),
+                        (lambda: learn.TTA(n_aug=1), "predicting")):
+        with pytest.raises(BadImageError) as e:
+            call()
+        first = str(e.value).splitlines()[0]
+        assert first.startswith(f"Cannot read image {tiny_path / data.val_ds.fnames[0]}: ") and where in first
+        assert "DataLoader worker process 0" in first  # where it was read, after the part a student needs
