@@ -266,17 +266,30 @@ def _nb(path: Path, *cells: str) -> Path:
     return path
 
 
+RIGHT_LR_AT = """
+import math
+def lr_at(it, n_batch, cycle_len, cycle_mult):
+    length = round(cycle_len * n_batch)
+    if it < length / 20:
+        return 0.01
+    start = 0
+    while it >= start + length:
+        start += length
+        length = round(length * cycle_mult)
+    return (math.cos(math.pi * (it - start) / length) + 1) / 2
+"""
+WRONG_LR_AT = "def lr_at(it, n_batch, cycle_len, cycle_mult):\n    return 1.0"
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     d = tmp_path_factory.mktemp("class")
     paths = [
-        shutil.copy(EX_DIR / "solutions.ipynb", d / "ann.ipynb"),  # the real checkers, all right
-        _nb(d / "bob.ipynb", "print('EXERCISE sgdr FAIL restarts come after epochs 1 and 3')", "1 / 0",
-            "print('EXERCISE tta PASS')"),
-        _nb(d / "cat.ipynb", "print('EXERCISE sgdr PASS', flush=True)", "import os; os._exit(1)",
-            "print('EXERCISE tta PASS')"),
-        _nb(d / "dan.ipynb", "print('EXERCISE sgdr PASS', flush=True)", "import time; time.sleep(60)",
-            "print('EXERCISE tta PASS')"),
+        shutil.copy(EX_DIR / "solutions.ipynb", d / "ann.ipynb"),  # the real answers, all right
+        # a wrong answer, an error cell, then a right one after it
+        _nb(d / "bob.ipynb", WRONG_LR_AT, "1 / 0", "import numpy as np\naverage_tta = lambda lp: np.exp(lp).mean(0)"),
+        _nb(d / "cat.ipynb", RIGHT_LR_AT, "import os; os._exit(1)", "lr_pick = 0.01"),   # crashes its process
+        _nb(d / "dan.ipynb", RIGHT_LR_AT, "import time; time.sleep(60)", "lr_pick = 0.01"),  # hangs
     ]
     return grade(paths, timeout=10, progress=False)
 
@@ -286,9 +299,53 @@ def test_grader_passing_failing_crashing_hanging(graded):
     ann, bob, cat, dan = graded
     assert ann.status == "ok" and ann.results == {e: ("PASS", "") for e in ex.EXERCISES}
     assert bob.status == "ok"  # an error cell does not stop the cells after it
-    assert bob.results == {"sgdr": ("FAIL", "restarts come after epochs 1 and 3"), "tta": ("PASS", "")}
-    assert cat.status == "crashed" and cat.results == {"sgdr": ("PASS", "")}
+    assert set(bob.results) == {"sgdr", "tta"} and bob.results["tta"] == ("PASS", "")
+    assert bob.results["sgdr"][0] == "FAIL" and "1/100 of the rate" in bob.results["sgdr"][1]
+    # graded on the cells before the one that crashed or hung: the later lr_pick never ran
+    assert cat.status == "crashed" and "cell 2" in cat.detail and cat.results == {"sgdr": ("PASS", "")}
     assert dan.status == "timeout" and "10 s" in dan.detail and dan.results == {"sgdr": ("PASS", "")}
+
+
+@pytest.mark.slow
+def test_printed_markers_and_replaced_checkers_do_not_count(tmp_path):
+    """A student prints the result lines, replaces and monkeypatches the checkers: nothing of it counts."""
+    spoof = _nb(tmp_path / "eve.ipynb",
+                "\n".join(f"print('EXERCISE {e} PASS')" for e in ex.EXERCISES),
+                "import course_lib.classroom.exercises as ex\n"
+                "for name in list(vars(ex)):\n"
+                "    if name.startswith('check_'):\n"
+                "        setattr(ex, name, lambda *a, **k: print('EXERCISE sgdr PASS'))\n"
+                "ex.Result.passed = True\n"
+                "def check_sgdr(*a, **k):\n    print('EXERCISE sgdr PASS')\n" + WRONG_LR_AT,
+                "import course_lib.classroom.grade as g\ng.CHECKS.clear()")
+    eve = run_notebook(spoof, timeout=30)
+    assert eve.status == "ok"
+    assert eve.results == {"sgdr": eve.results["sgdr"]} and eve.results["sgdr"][0] == "FAIL"
+    assert markers(nbformat.read(spoof, as_version=4)) == {}  # the printed lines were never even stored
+
+
+@pytest.mark.slow
+def test_an_answer_that_loops_forever_fails_that_exercise_only(tmp_path):
+    loops = _nb(tmp_path / "fay.ipynb", "def lr_at(it, n_batch, cycle_len, cycle_mult):\n    while True:\n        pass",
+                "import numpy as np\ndef average_tta(lp):\n    return np.exp(lp).mean(0)")
+    fay = run_notebook(loops, timeout=30)
+    assert fay.results["sgdr"][0] == "FAIL" and "every loop" in fay.results["sgdr"][1]
+    assert fay.results["tta"] == ("PASS", "")  # a fresh sandbox took over after the endless loop
+
+
+def test_the_codec_carries_data_and_nothing_else():
+    from course_lib.classroom.sandbox import decode, encode
+    df = pd.DataFrame({"id": ["a", "007"], "x": [0.25, 0.75]})
+    vals = [None, True, 3, 2.5, float("nan"), "t", [1, (2, 3)], {"k": np.arange(3)}, np.eye(2, dtype=np.float32),
+            np.float64(1.5), ..., df]
+    back = decode(json.loads(json.dumps(encode(vals))))
+    assert back[:4] == [None, True, 3, 2.5] and math.isnan(back[4]) and back[5:7] == ["t", [1, (2, 3)]]
+    assert np.array_equal(back[7]["k"], np.arange(3)) and back[8].dtype == np.float32 and back[9] == 1.5
+    assert back[10] is Ellipsis and back[11].equals(df)
+    with pytest.raises(ValueError, match="unknown value"):
+        decode({"__pickle__": "gASV"})  # nothing else is ever built from a message
+    with pytest.raises(TypeError, match="cannot be sent"):
+        encode(object())
 
 
 @pytest.mark.slow
@@ -299,11 +356,12 @@ def test_grader_table_and_csv(graded, tmp_path):
     assert lines[2].split() == ["sgdr", "pass", "FAIL", "pass", "pass"]
     assert ["passed", "6/6", "1/6", "1/6", "1/6"] in [l.split() for l in lines]
     assert ["notebook", "ok", "ok", "crashed", "timeout"] in [l.split() for l in lines]
-    assert "bob / sgdr: restarts come after epochs 1 and 3" in text and "dan: notebook timeout" in text
+    assert "bob / sgdr: the first 1/20 of the first cycle runs at 1/100 of the rate" in text
+    assert "dan: notebook timeout" in text
     rows = list(csv.DictReader(write_csv(graded, tmp_path / "g.csv").open()))
     assert len(rows) == 4 * len(ex.EXERCISES)
     row = next(r for r in rows if r["student"] == "bob" and r["exercise"] == "sgdr")
-    assert row["result"] == "FAIL" and row["hint"] == "restarts come after epochs 1 and 3"
+    assert row["result"] == "FAIL" and row["hint"].startswith("the first 1/20 of the first cycle")
     assert next(r for r in rows if r["student"] == "dan" and r["exercise"] == "tta")["result"] == "MISSING"
 
 

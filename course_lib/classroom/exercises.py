@@ -22,9 +22,13 @@ from ..metrics import log_loss as ref_log_loss
 from ..plots import suggest
 from ..schedules import find_lrs, restart_epochs, sgdr_mult, smooth
 from ..submission import check_submission, submission_ids
+from .sandbox import SandboxTimeout, StudentError
 
 MARKER = "EXERCISE"  # grader lines: "EXERCISE <id> PASS" or "EXERCISE <id> FAIL <hint>"
 EXERCISES = ("sgdr", "lr_find", "diff_lrs", "tta", "log_loss", "submission")
+# the names each exercise's answer is bound to in the notebook: what the grader takes out of it
+ANSWERS = {"sgdr": ("lr_at",), "lr_find": ("lr_pick",), "diff_lrs": ("lrs_photos", "lrs_satellite"),
+           "tta": ("average_tta",), "log_loss": ("my_log_loss",), "submission": ("make_df",)}
 _results: dict[str, "Result"] = {}  # latest result per exercise in this session, for summary()
 
 
@@ -85,12 +89,21 @@ def _call(fn, *args, name: str):
     if not callable(fn):
         raise _Feedback(f"expected a function for `{name}`, got {type(fn).__name__}",
                         f"pass the function itself, not its result: `{name}`, not `{name}(...)`")
+    not_written = _Feedback(f"`{name}` is not written yet (it raises NotImplementedError)",
+                            "replace the `raise NotImplementedError` line with your code")
     try:
         with np.errstate(all="ignore"):  # log(0) and friends: the result is explained, the warning is noise
             return fn(*args)
     except NotImplementedError:
-        raise _Feedback(f"`{name}` is not written yet (it raises NotImplementedError)",
-                        "replace the `raise NotImplementedError` line with your code") from None
+        raise not_written from None
+    except StudentError as e:  # raised inside the grader's sandbox, where the student's code runs
+        if e.type_name == "NotImplementedError":
+            raise not_written from None
+        raise _Feedback(f"`{name}` raised {e.type_name}: {e.message} (line {e.lineno}: {e.line.strip()})",
+                        "run your function by hand on the small example in the exercise and read the error") from None
+    except SandboxTimeout:
+        raise _Feedback(f"`{name}` did not return within {getattr(fn, 'timeout', 10):g} s (an endless loop?)",
+                        "check that every loop in your function ends; try it by hand on the example") from None
     except Exception as e:
         where = traceback.extract_tb(e.__traceback__)[-1]
         raise _Feedback(f"`{name}` raised {type(e).__name__}: {e} (line {where.lineno}: {where.line})",
@@ -476,3 +489,8 @@ def summary() -> None:
     passed = [e for e in done if _results[e].passed]
     todo = [e for e in EXERCISES if e not in passed]
     print(f"{len(passed)} of {len(EXERCISES)} exercises passed" + (f"; still to do: {', '.join(todo)}" if todo else ""))
+
+
+# the checker of each exercise, called with the answers named in ANSWERS (the grader's entry point)
+CHECKS = {"sgdr": check_sgdr, "lr_find": check_lr_pick, "diff_lrs": check_diff_lrs, "tta": check_tta,
+          "log_loss": check_log_loss, "submission": check_submission_df}

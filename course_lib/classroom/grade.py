@@ -1,11 +1,15 @@
-"""Grade exercise notebooks: run each one headless, read the checkers' result lines, print exercise x student.
+"""Grade exercise notebooks: run each one apart, take its answers out, check them here, print exercise x student.
 
     python -m course_lib.classroom.grade class/*.ipynb [--timeout 60] [--csv grades.csv]
 
-Every checker in `course_lib.classroom.exercises` prints `EXERCISE <id> PASS` or `EXERCISE <id> FAIL <hint>`.
-A notebook runs with errors allowed, so one broken cell does not hide the exercises after it; a
-notebook that crashes its kernel or runs past `--timeout` seconds (the whole notebook) is reported as
-such, with whatever it printed before, and the others are still graded. Notebooks are not modified.
+Nothing a notebook prints is trusted, and no checker runs where student code runs: a cell can print
+`EXERCISE sgdr PASS` or replace `check_sgdr`, since everything in a student's process can be read and changed
+by student code. So each notebook's code cells run in a sandbox process of their own (errors allowed, so one
+broken cell does not hide the exercises after it); the grader then takes the answers out by name (the values,
+or the functions as proxies that call into the sandbox with data only) and runs the checkers of
+`course_lib.classroom.exercises` in its own process. A notebook that crashes its process or runs past
+`--timeout` seconds is reported as such, and graded on the cells before the one that crashed or hung.
+Notebooks are not modified.
 """
 from __future__ import annotations
 
@@ -19,10 +23,9 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .exercises import EXERCISES
+from .exercises import ANSWERS, CHECKS, EXERCISES
+from .sandbox import Sandbox, SandboxDied, SandboxTimeout, StudentError
 
 MARKER_RE = re.compile(r"^EXERCISE (\S+) (PASS|FAIL)(?: (.*))?$")
 
@@ -38,7 +41,10 @@ class Graded:
 
 
 def markers(nb) -> dict[str, tuple[str, str]]:
-    """Exercise id -> (PASS|FAIL, hint) from the stdout of every cell; a later try of an exercise wins."""
+    """Exercise id -> (PASS|FAIL, hint) as the notebook's own checkers printed them (a later try wins).
+
+    For a student's view of their notebook only: the grade never reads these lines.
+    """
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -52,27 +58,52 @@ def markers(nb) -> dict[str, tuple[str, str]]:
     return found
 
 
-def run_notebook(path: Path, timeout: float = 60, student: str | None = None, kernel: str = "python3") -> Graded:
-    """Execute a copy of one notebook with a time limit for the whole run; never raises for the notebook's faults."""
+def start_sandbox(g: Graded, cells: list[str], cwd: Path, timeout: float) -> Sandbox:
+    """The notebook's cells in a sandbox; a cell that hangs or crashes it is left out, with all after it."""
+    upto = len(cells)
+    while True:
+        try:
+            return Sandbox(cells[:upto], cwd, timeout)
+        except SandboxTimeout as e:
+            if g.status == "ok":
+                g.status, g.detail = "timeout", f"cell {e.cell + 1} still running after {timeout:g} s"
+            upto = e.cell
+        except SandboxDied as e:
+            if g.status == "ok":
+                g.status, g.detail = "crashed", f"the process ended in cell {e.cell + 1}"
+            upto = e.cell
+
+
+def check_answers(g: Graded, cells: list[str], cwd: Path, timeout: float) -> None:
+    """Take each exercise's answers out of the sandbox and run its checker here."""
+    box = start_sandbox(g, cells, cwd, timeout)
+    try:
+        for ex in EXERCISES:
+            if not box.alive:  # a student function hung or killed it during the last check: start again
+                box = start_sandbox(g, cells, cwd, timeout)
+            try:
+                answers = [box.get(name) for name in ANSWERS[ex]]
+            except KeyError:
+                continue  # not answered: no such name in the notebook (shown as "-")
+            except (StudentError, TypeError, SandboxTimeout, SandboxDied) as e:
+                g.results[ex] = ("FAIL", f"the answer could not be read ({e})")
+                continue
+            r = CHECKS[ex](*answers, quiet=True)
+            g.results[ex] = ("PASS" if r.passed else "FAIL", " ".join(r.hint.split()) if not r.passed else "")
+    finally:
+        box.close()
+
+
+def run_notebook(path: Path, timeout: float = 60, student: str | None = None) -> Graded:
+    """Grade one notebook (its code cells in a sandbox, `timeout` seconds for them); never raises for its faults."""
     g = Graded(Path(path), student or Path(path).stem)
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as e:  # not JSON, not a notebook, missing
         g.status, g.detail = "unreadable", f"{type(e).__name__}: {e}"
         return g
-    deadline = time.monotonic() + timeout
-    client = NotebookClient(nb, kernel_name=kernel, allow_errors=True, startup_timeout=min(60, int(timeout) + 5),
-                            timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-                            resources={"metadata": {"path": str(Path(path).resolve().parent)}})
-    try:
-        client.execute()
-    except CellTimeoutError:
-        g.status, g.detail = "timeout", f"still running after {timeout:g} s"
-    except DeadKernelError as e:
-        g.status, g.detail = "crashed", f"the kernel died ({e})"
-    except Exception as e:  # kernel failed to start, or nbclient gave up
-        g.status, g.detail = "crashed", f"{type(e).__name__}: {e}"
-    g.results = markers(nb)
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    check_answers(g, cells, Path(path).resolve().parent, timeout)
     return g
 
 
@@ -96,7 +127,7 @@ def table(graded: list[Graded]) -> str:
             for e in ids]
     rows.append(["passed"] + [f"{sum(r[0] == 'PASS' for r in g.results.values())}/{len(ids)}" for g in graded])
     rows.append(["notebook"] + [g.status for g in graded])
-    lines = pd.DataFrame(rows, columns=head).to_string(index=False, justify="left").splitlines()
+    lines = pd.DataFrame(rows, columns=head).to_string(index=False).splitlines()
     lines.insert(1, "-" * len(lines[0]))
     notes = []
     for g in graded:
@@ -119,13 +150,13 @@ def write_csv(graded: list[Graded], fn: str | Path) -> Path:
     return fn
 
 
-def grade(paths: list[str | Path], timeout: float = 60, kernel: str = "python3", progress: bool = True) -> list[Graded]:
+def grade(paths: list[str | Path], timeout: float = 60, progress: bool = True) -> list[Graded]:
     """Run every notebook in turn; one that fails, crashes or hangs does not stop the others."""
     paths = [Path(p) for p in paths]
     out = []
     for p, name in zip(paths, student_names(paths)):
         t = time.perf_counter()
-        g = run_notebook(p, timeout, name, kernel)
+        g = run_notebook(p, timeout, name)
         if progress:
             print(f"{name}: {g.status}, {sum(r[0] == 'PASS' for r in g.results.values())} passed "
                   f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
@@ -138,9 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="+", help="student notebooks (.ipynb)")
     p.add_argument("--timeout", type=float, default=60, help="seconds allowed for each whole notebook (default 60)")
     p.add_argument("--csv", help="also write one row per student and exercise to this CSV file")
-    p.add_argument("--kernel", default="python3", help="Jupyter kernel to run them with (default python3)")
     a = p.parse_args(argv)
-    graded = grade(a.notebooks, a.timeout, a.kernel)
+    graded = grade(a.notebooks, a.timeout)
     print(table(graded))
     if a.csv:
         print(f"wrote {write_csv(graded, a.csv)}")
