@@ -323,9 +323,13 @@ def multi_label_choice(labels: list[str], sep: str, multi_label: bool | None, na
     return bool(holding)
 
 def collate_skipping(batch: list):
-    """default_collate without the items a skipping data set returned as None (None if nothing is left)."""
+    """default_collate without the items a skipping training set returned as None.
+
+    None when fewer than two are left: BatchNorm cannot train on one image (the loaders drop a lone last
+    image for the same reason), and the learner skips such a batch as it skips an empty one.
+    """
     batch = [b for b in batch if b is not None]
-    return default_collate(batch) if batch else None
+    return default_collate(batch) if len(batch) >= 2 else None
 
 
 
