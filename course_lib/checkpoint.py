@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 FORMAT = "course_lib.checkpoint"
+VERSION = 1  # bumped when a newer layout could not be read by older code
 
 
 class CheckpointError(RuntimeError):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,22 @@ import torch.nn.functional as F
 from . import distributed
 from .devices import compute_threads
 from .inference import predict_image, run_batches, tta
-from .checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
+from .checkpoint import FORMAT, VERSION, CheckpointError, atomic_save, read_checkpoint
 from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
-from .models import (N_POOL, ConvNet, arch_name, build_backbone, cacheable, check_head, cut_body, layer_groups,
-                     make_head)
+from .models import (N_POOL, ConvNet, arch_name, arch_stats, build_backbone, cacheable, check_head, cut_body, head_widths,
+                     layer_groups, make_head)
 from .precompute import ActivationCache, act_loaders
+
+
+def warn_stats(arch: str, data) -> None:
+    """Warn when the data is normalised with other statistics than the ones the backbone was trained with."""
+    want, got = arch_stats(arch), data.tfms[1].stats
+    if not np.allclose(np.asarray(want, dtype=float), np.asarray(got, dtype=float), atol=1e-3):
+        # e.g. tfms_from_model('resnet34', ...) with an efficientnet_lite0 learner: every input is shifted
+        warnings.warn(f"The data is normalised with mean/std {np.round(got, 3).tolist()}, but {arch} expects "
+                      f"{np.round(want, 3).tolist()}; the pretrained features will be off. Build the transforms "
+                      f"with tfms_from_model({arch!r}, sz).", stacklevel=3)
 
 
 class ConvLearner(Learner):
@@ -28,6 +39,7 @@ class ConvLearner(Learner):
         loss = F.binary_cross_entropy_with_logits if data.is_multi else F.cross_entropy
         kw.setdefault("metrics", [accuracy_thresh(0.5)] if data.is_multi else [accuracy])
         groups = layer_groups(arch, model.body, model.head)
+        warn_stats(arch, data)
         super().__init__(model, data, loss, groups, **kw)
         self.acts = ActivationCache()
         self.models_path = Path(data.path) / "models"
@@ -105,29 +117,60 @@ class ConvLearner(Learner):
         if list(data.classes) != list(self.data.classes):
             raise ValueError(f"set_data: the new data has other classes ({data.classes[:5]}...) than the model "
                              f"({self.data.classes[:5]}...).")
+        warn_stats(self.arch, data)
         self.data = data
         self.models_path = Path(data.path) / "models"
         self.freeze()
 
     # ------------------------------------------------------------------ save / load
-    def _ck_path(self, name: str) -> Path:
+    def _ck_path(self, name: str | os.PathLike) -> Path:
+        name = str(name)
+        if not name.strip():
+            raise ValueError("A checkpoint needs a name, e.g. learn.save('224_all').")
         return self.models_path / (name if name.endswith(".pt") else f"{name}.pt")
+
+    def _find_checkpoint(self, name: str | os.PathLike) -> Path:
+        """`name` in the models folder, else a path as given (absolute, or relative to the working folder)."""
+        fn = self._ck_path(name)
+        given = Path(name)
+        if not fn.is_file() and (given.is_absolute() or given.is_file()):
+            return given
+        if not fn.is_file() and given.parts[:1] == (self.models_path.name,):  # load('models/x'): the folder twice
+            fn = self._ck_path(self.models_path.parent / name)
+        if not fn.is_file():
+            near = sorted(p.stem for p in self.models_path.glob("*.pt")) if self.models_path.is_dir() else []
+            raise FileNotFoundError(f"No checkpoint {name!r}: looked for {fn}. Saved models in {self.models_path}: "
+                                    f"{near or 'none'}.")
+        return fn
 
     def save(self, name: str) -> Path:
         """Write weights + arch, classes, size and frozen state to `<data path>/models/<name>.pt`, atomically."""
+        fn = self._ck_path(name)
         if not distributed.is_main():  # in a distributed run rank 0 writes; the others have the same weights
-            return self._ck_path(name)
-        ck = {"format": FORMAT, "version": 1, "arch": self.arch, "classes": list(self.data.classes),
+            return fn
+        ck = {"format": FORMAT, "version": VERSION, "arch": self.arch, "classes": list(self.data.classes),
               "sz": int(self.data.sz), "frozen_to": int(self.frozen_to), "is_multi": bool(self.data.is_multi),
+              "head": head_widths(self.model.head),
               "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
-        return atomic_save(ck, self._ck_path(name))
+        return atomic_save(ck, fn)
 
     def load(self, name: str) -> "ConvLearner":
-        """Load a checkpoint saved by `save`; refuses one made for another arch or other classes."""
-        fn = self._ck_path(name) if not os.path.isabs(name) else Path(name)
+        """Load a checkpoint saved by `save`; refuses one made for another arch, other classes or another head."""
+        fn = self._find_checkpoint(name)
         ck = read_checkpoint(fn)
         if ck.get("format") != FORMAT:
+            if ck and all(isinstance(v, torch.Tensor) for v in ck.values()):
+                # torch.save(learn.model.state_dict()): loadable when it fits, but nothing says what it was for
+                self._load_state(ck, fn, {})
+                warnings.warn(f"{fn} is a plain state dict, not a course_lib checkpoint: it fits this model and "
+                              f"was loaded, but its classes could not be checked (learn.save records them).",
+                              stacklevel=2)
+                self.opt = None
+                return self
             raise CheckpointError(f"{fn} is not a course_lib checkpoint (keys: {sorted(ck)[:6]}).")
+        if ck.get("version", 1) > VERSION:
+            raise CheckpointError(f"{fn} was written by a newer course_lib (checkpoint version {ck['version']}; "
+                                  f"this one reads up to {VERSION}). Upgrade course_lib to load it.")
         if ck["arch"] != self.arch:
             raise CheckpointError(f"{fn} was saved from a {ck['arch']} model; this learner is a {self.arch}. "
                                   f"Create the learner with ConvLearner.pretrained({ck['arch']!r}, data).")
@@ -135,13 +178,28 @@ class ConvLearner(Learner):
             a, b = list(ck["classes"]), list(self.data.classes)
             raise CheckpointError(f"{fn} was trained on {len(a)} classes {a[:5]}...; this data has {len(b)} "
                                   f"classes {b[:5]}.... Load it with data that has the same classes.")
-        try:
-            self.model.load_state_dict(ck["model"])
-        except RuntimeError as e:
-            raise CheckpointError(f"{fn} does not fit this model ({str(e).splitlines()[0]}).") from e
+        self._load_state(ck["model"], fn, ck)
         self.freeze_to(ck.get("frozen_to", len(self.groups) - 1))
         self.opt = None  # momentum from another run does not belong to these weights
         return self
+
+    def _load_state(self, state: dict, fn: Path, ck: dict) -> None:
+        """load_state_dict with an error that lists what differs, instead of torch's page of key names."""
+        own = self.model.state_dict()
+        only_file = [k for k in state if k not in own]
+        only_model = [k for k in own if k not in state]
+        shapes = [f"{k}: {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} here" for k in own
+                  if k in state and state[k].shape != own[k].shape]
+        if only_file or only_model or shapes:
+            parts = [f"{len(only_file)} tensor(s) only in the file (first: {only_file[0]})" if only_file else "",
+                     f"{len(only_model)} only in this model (first: {only_model[0]})" if only_model else "",
+                     f"{len(shapes)} of another shape (first: {shapes[0]})" if shapes else ""]
+            saved = ck.get("head")
+            hint = (f" It was saved with a head whose hidden layers are {saved} (xtra_fc={saved}); this learner's "
+                    f"are {head_widths(self.model.head)}. Build the learner with the same ps/xtra_fc/custom_head."
+                    if saved is not None else " Build the learner with the head the file was saved with.")
+            raise CheckpointError(f"{fn} does not fit this model: " + "; ".join(p for p in parts if p) + "." + hint)
+        self.model.load_state_dict(state)
 
     # ------------------------------------------------------------------ predictions
     def predict_dl(self, dl) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,8 +1,7 @@
 """The lesson's data object: `ImageClassifierData.from_paths` / `from_csv`, its data sets and loaders."""
 from __future__ import annotations
 
-import csv
-import io
+import filecmp
 import multiprocessing as mp
 import os
 import sys
@@ -14,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from .csvfile import read_csv
 from .images import BadImageError, list_dirs, list_images, open_image
 from .transforms import Tfms
 
@@ -56,6 +56,11 @@ class ImageCache:
         return img
 
 
+# a file listed when the data was built but missing when read: a plain FileNotFoundError mid-epoch would not
+# say why, and skip_bad_images should be able to skip it like any unreadable image
+GONE = "the file is gone (moved or deleted after the data set was built); put it back or build the data again"
+
+
 class FilesDataset(Dataset):
     """Images listed by file name (relative to `path`) with labels `y` (None for an unlabelled test set)."""
 
@@ -70,11 +75,19 @@ class FilesDataset(Dataset):
     def get_x(self, i: int):
         """The decoded (or cached) image for item i, before the transforms."""
         fn = self.path / self.fnames[i]
-        return self.cache.get(fn) if self.cache is not None else fn
+        if self.cache is None:
+            return fn
+        try:
+            return self.cache.get(fn)
+        except FileNotFoundError as e:
+            raise BadImageError(fn, GONE) from e
 
     def __getitem__(self, i: int):
         try:
-            x = self.tfm(self.get_x(i))
+            try:
+                x = self.tfm(self.get_x(i))
+            except FileNotFoundError as e:
+                raise BadImageError(self.path / self.fnames[i], GONE) from e
         except BadImageError as e:
             if not self.skip_bad:
                 raise
@@ -150,6 +163,7 @@ class ImageClassifierData:
                 f"only in {val_name}: {only_v}. Labels would not line up; make both hold the same class folders.")
         trn = _folder_items(trn_dir, classes, path)
         val = _folder_items(val_dir, classes, path, allow_empty=True)
+        _warn_shared_images(path, trn[0], val[0], trn_dir, val_dir)
         test = _test_items(path, test_name)
         tfms = _check_tfms(tfms)
         return cls(path, classes, trn, val, test, tfms, bs, num_workers, cache=cache, skip_bad_images=skip_bad_images)
@@ -170,17 +184,20 @@ class ImageClassifierData:
         csv_fname = Path(csv_fname)
         if not csv_fname.is_absolute() and not csv_fname.exists():
             csv_fname = path / csv_fname
-        ids, labels = read_labels_csv(csv_fname, skip_header)
         img_dir = _need_dir(path, folder)
+        ids, labels = read_labels_csv(csv_fname, skip_header, img_dir, suffix)
         fnames = [f"{folder}/{i}{suffix}" for i in ids]
         missing = [k for k, f in enumerate(fnames) if not (path / f).is_file()]
         if missing:
             first = ", ".join(fnames[k] for k in missing[:5])
             if not drop_missing:
+                doubled = suffix and all(ids[k].lower().endswith(suffix.lower()) for k in missing[:20])
                 raise DataLayoutError(
                     f"{len(missing)} of {len(ids)} ids in {csv_fname.name} have no file in {img_dir} "
-                    f"(first: {first}). Check `suffix` (now {suffix!r}) and `folder`, or pass drop_missing=True "
-                    f"to leave those rows out.")
+                    f"(first: {first}). "
+                    + (f"The ids already end in {suffix!r}: pass suffix=''." if doubled else
+                       f"Check `suffix` (now {suffix!r}) and `folder`, or pass drop_missing=True to leave those "
+                       f"rows out."))
             warnings.warn(f"Dropped {len(missing)} of {len(ids)} rows of {csv_fname.name} with no image "
                           f"(first: {first}).", stacklevel=2)
             keep = np.setdiff1d(np.arange(len(ids)), missing)
@@ -203,6 +220,11 @@ class ImageClassifierData:
         is_val[val_idxs] = True
         fn_arr = np.array(fnames, dtype=object)
         trn = (list(fn_arr[~is_val]), y[~is_val])
+        unseen = [c for k, c in enumerate(classes) if not (trn[1][:, k].any() if is_multi else (trn[1] == k).any())]
+        if unseen:
+            warnings.warn(f"{csv_fname.name}: {len(unseen)} class(es) have no training image, only validation ones "
+                          f"(first: {unseen[:5]}); the model cannot learn them. Add images or choose other "
+                          f"val_idxs.", stacklevel=2)
         val = (list(fn_arr[is_val]), y[is_val])
         test = _test_items(path, test_name)
         return cls(path, classes, trn, val, test, _check_tfms(tfms), bs, num_workers, is_multi, cache=cache,
@@ -359,6 +381,10 @@ def _folder_items(d: Path, classes: list[str], root: Path, allow_empty: bool = F
                 f"{cd} holds sub-folders ({', '.join(s.name for s in sub[:3])}); expected images directly in "
                 f"each class folder. Move the images up one level.")
         files = list_images(cd)
+        broken = [p for p in cd.iterdir() if p.is_symlink() and not p.exists()]
+        if broken:  # a link whose target is gone would otherwise vanish from the data set without a word
+            warnings.warn(f"{cd}: {len(broken)} link(s) point to files that do not exist (first: {broken[0].name}); "
+                          f"left out.", stacklevel=4)
         if not files:
             empty.append(str(cd))
         fnames += [str(PurePosixPath(f.relative_to(root).as_posix())) for f in files]
@@ -374,27 +400,57 @@ def _test_items(path: Path, test_name: str | None) -> list[str] | None:
     d = _need_dir(path, test_name)
     files = list_images(d)
     if not files:
-        raise DataLayoutError(f"The test folder {d} holds no images (expected a flat folder of images).")
+        sub = [s.name for s in list_dirs(d)]
+        hint = (f" It holds the folders {sub[:5]}: a test set is one flat folder of unlabelled images. To score "
+                f"labelled images, use them as the validation set (val_name={test_name!r})." if sub else "")
+        raise DataLayoutError(f"The test folder {d} holds no images (expected a flat folder of images).{hint}")
     return [f.relative_to(path).as_posix() for f in files]
 
 
-def read_labels_csv(fn: Path, skip_header: bool = True) -> tuple[list[str], list[str]]:
-    """(ids, labels) from the first two columns of a labels CSV; BOM and non-UTF-8 handled, ids checked."""
+def _warn_shared_images(path: Path, trn: list[str], val: list[str], trn_dir: Path, val_dir: Path) -> None:
+    """Warn when validation images are also training images: the validation figures would flatter the model."""
+    if trn_dir.resolve() == val_dir.resolve():
+        warnings.warn(f"{trn_dir.name} and {val_dir.name} are the same folder, so the model is validated on "
+                      f"images it trains on and the accuracy says nothing about new images. Keep a separate "
+                      f"validation folder.", stacklevel=3)
+        return
+    # a copied file keeps its name: only same-named pairs are compared (size first, then bytes), so a normal
+    # data set costs a dictionary look-up per image, not a read
+    seen: dict[str, list[str]] = {}
+    for f in trn:
+        seen.setdefault(Path(f).name, []).append(f)
+    shared = [v for v in val for t in seen.get(Path(v).name, ())
+              if filecmp.cmp(path / t, path / v, shallow=False)]
+    if shared:
+        warnings.warn(f"{len(shared)} of {len(val)} validation images also appear in {trn_dir.name}/ (same name "
+                      f"and bytes; first: {shared[0]}), so the validation figures flatter the model. Move or delete "
+                      f"one of each pair.", stacklevel=3)
+
+
+def read_labels_csv(fn: Path, skip_header: bool = True, img_dir: Path | None = None,
+                    suffix: str = "") -> tuple[list[str], list[str]]:
+    """(ids, labels) from the first two columns of a labels CSV (any encoding or delimiter); ids and labels checked.
+
+    With `img_dir`, a first row whose id names an image there is data, not a header: it is kept, with a warning,
+    instead of being dropped silently.
+    """
     if not fn.is_file():
         raise FileNotFoundError(f"Labels file {fn} does not exist.")
-    raw = fn.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # every byte decodes; ids with accents then show as written in Latin-1
-        warnings.warn(f"{fn.name} is not UTF-8; read it as Latin-1.", stacklevel=3)
-    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(s.strip() for s in r)]
+    df = read_csv(fn, header=False)
+    rows = [[str(v) for v in r] for r in df.itertuples(index=False) if any(str(v).strip() for v in r)]
     if skip_header and rows:
-        rows = rows[1:]
-    bad = [k for k, r in enumerate(rows) if len(r) < 2]
-    if bad:
-        raise DataLayoutError(f"{fn.name}: {len(bad)} row(s) have fewer than 2 columns (first at data row {bad[0]}); "
-                              f"expected id,label.")
+        first = rows[0][0].strip()
+        if img_dir is not None and first and (img_dir / f"{first}{suffix}").is_file():
+            warnings.warn(f"{fn.name}: the first row ({','.join(rows[0][:2])}) names an image, so it is read as "
+                          f"data, not as a header. Pass skip_header=False if the file has no header.", stacklevel=3)
+        else:
+            rows = rows[1:]
+    if not rows:
+        raise DataLayoutError(f"{fn.name} has no data rows (expected a header line, then one id,label row per "
+                              f"image).")
+    if df.shape[1] < 2:
+        raise DataLayoutError(f"{fn.name}: {len(rows)} row(s) have fewer than 2 columns; expected id,label "
+                              f"(separated by , ; tab or |).")
     ids = [r[0].strip() for r in rows]
     labels = [r[1].strip() for r in rows]
     escaping = [i for i in ids if i.startswith(("/", "\\")) or ".." in PurePosixPath(i.replace("\\", "/")).parts
@@ -408,9 +464,31 @@ def read_labels_csv(fn: Path, skip_header: bool = True) -> tuple[list[str], list
             dups.append(i)
         seen.add(i)
     if dups:
+        swapped = len(set(labels)) == len(labels)  # unique second column, repeated first: the columns are swapped
         raise DataLayoutError(f"{fn.name}: {len(dups)} duplicate id(s) (first: {sorted(set(dups))[:5]}); "
-                              f"each image must appear once.")
+                              f"each image must appear once."
+                              + (" The second column is unique, so the columns look swapped: the id must come "
+                                 "first, then the label." if swapped else ""))
     empty = [i for i, lab in zip(ids, labels) if not lab]
     if empty:
         raise DataLayoutError(f"{fn.name}: {len(empty)} row(s) have an empty label (first id: {empty[0]}).")
+    _warn_odd_labels(labels, fn.name)
     return ids, labels
+
+
+MISSING_WORDS = {"nan", "na", "n/a", "none", "null", "?", "-"}
+
+
+def _warn_odd_labels(labels: list[str], name: str) -> None:
+    """Warn about labels that look like missing values, and about classes that differ only in letter case."""
+    missing = [lab for lab in labels if lab.lower() in MISSING_WORDS]
+    if missing:
+        warnings.warn(f"{name}: {len(missing)} row(s) have the label {missing[0]!r}, which looks like a missing "
+                      f"value; it becomes a class of its own. Remove or fix those rows.", stacklevel=4)
+    by_lower: dict[str, set[str]] = {}
+    for lab in set(labels):
+        by_lower.setdefault(lab.lower(), set()).add(lab)
+    clash = sorted(sorted(v) for v in by_lower.values() if len(v) > 1)
+    if clash:
+        warnings.warn(f"{name}: {len(clash)} label(s) differ only in upper/lower case (first: {clash[0]}), so they "
+                      f"are separate classes. Write each class the same way if they are one.", stacklevel=4)

@@ -48,6 +48,9 @@ def _no_batch_message(dl, bs: int | None) -> str:
 def _lrs_per_group(lrs, groups: Sequence, what: str = "lr") -> np.ndarray:
     """Broadcast a scalar to every layer group, or check an array has one value per group."""
     a = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+    if not np.isfinite(a).all() or (a < 0).any():
+        # a negative lr climbs the loss instead of descending it, and a nan one fails only after a batch
+        raise ValueError(f"{what} must be finite and at least 0; got {lrs!r}.")
     if a.size == 1:
         return np.repeat(a, len(groups))
     if a.size != len(groups):
@@ -184,7 +187,11 @@ class Learner:
 
     def freeze_to(self, n: int) -> None:
         """Train groups n.. only; earlier groups take no gradient and keep BatchNorm statistics fixed."""
-        n = n % len(self.groups) if n < 0 else n
+        k = len(self.groups)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not -k <= n < k:
+            raise ValueError(f"freeze_to({n!r}): this model has {k} layer groups, so give a group number from 0 "
+                             f"(train everything) to {k - 1} (the head only), or -1 for the head only.")
+        n = n % k if n < 0 else int(n)
         for k, g in enumerate(self.groups):
             for p in g.parameters():
                 p.requires_grad_(k >= n)
@@ -360,8 +367,8 @@ class Learner:
         The sweep runs `num_it` batches (cycling the training set if it is shorter), stopping early once
         the smoothed loss is NaN or above 4x its best. `learn.sched.plot()` shows it with the suggestion.
         """
-        start = _lrs_per_group(start_lr, self.groups, "start_lr")
-        end = _lrs_per_group(end_lr, self.groups, "end_lr")
+        start = _lrs_per_group(start_lr, self.groups, "lr_find's start_lr")
+        end = _lrs_per_group(end_lr, self.groups, "lr_find's end_lr")
         wds = _lrs_per_group(0.0 if wds is None else wds, self.groups, "wds")
         finder = LRFinder(np.stack([find_lrs(s, e, num_it, linear) for s, e in zip(start, end)], 1), stop_div)
         cbs = [MixedPrecision(), finder, ProgressCallback(desc="lr_find")]

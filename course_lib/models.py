@@ -7,6 +7,7 @@ package, so they work offline) and the bundled `resnet_mini` (pretrained on gene
 from __future__ import annotations
 
 import importlib
+import numbers
 import os
 import urllib.error
 from dataclasses import dataclass
@@ -233,6 +234,10 @@ def make_head(nf: int, c: int, ps=None, xtra_fc=None) -> nn.Sequential:
         ps = [ps] * (len(xtra_fc) + 1)
     if len(ps) != len(xtra_fc) + 1:
         raise ValueError(f"ps needs {len(xtra_fc) + 1} dropout values (one per linear layer), got {len(ps)}")
+    if not all(0 <= p < 1 for p in ps):
+        raise ValueError(f"ps are dropout probabilities: each must be at least 0 and less than 1; got {ps}.")
+    if not all(isinstance(n, numbers.Integral) and n >= 1 for n in xtra_fc):
+        raise ValueError(f"xtra_fc lists the widths of extra linear layers (whole numbers >= 1); got {xtra_fc}.")
     layers: list[nn.Module] = [AdaptiveConcatPool2d(), nn.Flatten()]
     sizes = [2 * nf] + xtra_fc
     for n_in, n_out, p in zip(sizes[:-1], sizes[1:], ps[:-1]):
@@ -244,6 +249,12 @@ def make_head(nf: int, c: int, ps=None, xtra_fc=None) -> nn.Sequential:
             nn.init.kaiming_normal_(l.weight, nonlinearity="relu")
             nn.init.zeros_(l.bias)
     return head
+
+
+def head_widths(head: nn.Module) -> list[int]:
+    """Output widths of the head's linear layers before the last (the lesson's xtra_fc): what a checkpoint records."""
+    fcs = [m for m in head.modules() if isinstance(m, nn.Linear)]
+    return [m.out_features for m in fcs[:-1]]
 
 
 N_POOL = 2  # the head's first two layers (pool, flatten) have no weights: precompute caches their output

@@ -13,6 +13,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from .csvfile import read_csv
+
 ROW_SUM_ATOL = 1e-3  # written probabilities are rounded; a real mistake is off by far more
 
 
@@ -105,13 +107,6 @@ def _first(xs, k: int = 5) -> str:
     return ", ".join(map(str, xs[:k])) + (f", ... ({len(xs)} in all)" if len(xs) > k else "")
 
 
-def _read(fn: Path) -> pd.DataFrame:
-    # everything as text first: ids like '007' or 'NA' must survive exactly as written
-    with open(fn, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"  # by content, not by name: make_submission(..., gzip=True) may omit .gz
-    return pd.read_csv(fn, dtype=str, keep_default_na=False, compression="gzip" if gz else None)
-
-
 def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = None, raise_error: bool = True,
                      sums_to_one: bool | None = None) -> SubmissionReport:
     """Compare a submission with Kaggle's sample file: column names and order, ids, NaNs, rows summing to 1.
@@ -123,7 +118,7 @@ def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = N
     fn = Path(fn)
     if not fn.is_file():
         raise FileNotFoundError(f"Submission file {fn} does not exist.")
-    sub = _read(fn)
+    sub = read_csv(fn, sep=",")
     rep = SubmissionReport(fn, n_rows=len(sub))
     if sub.shape[1] == 0:
         rep.problems.append("the file has no columns (empty file?)")
@@ -134,7 +129,7 @@ def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = N
         rep.problems.append(f"the first column is {id_col!r}; Kaggle's dog-breed sample starts with 'id'")
 
     if sample is not None:
-        smp = _read(Path(sample))
+        smp = read_csv(Path(sample), sep=",")
         s_cols, cols = list(smp.columns), list(sub.columns)
         rep.missing_columns = [c for c in s_cols if c not in cols]
         rep.extra_columns = [c for c in cols if c not in s_cols]

@@ -145,6 +145,8 @@ class Tfms:
         self.sz, self.aug_tfms = int(sz), list(aug_tfms or [])
         self.max_zoom, self.pad, self.crop_type = max_zoom, int(pad), CropType(crop_type)
         self.stats, self.train = stats, train
+        if max_zoom is not None and not max_zoom >= 1:  # also refuses nan
+            raise ValueError(f"max_zoom must be at least 1 (1.1 zooms in by up to 10%); got {max_zoom!r}.")
         if not 0 <= self.pad < self.sz:  # reflection padding needs fewer pixels than the image has
             raise ValueError(f"pad must be at least 0 and less than sz={self.sz}; got pad={self.pad}")
         self.mean = torch.tensor(stats[0], dtype=torch.float32).view(3, 1, 1)

@@ -55,11 +55,11 @@ def test_a_label_with_a_space_is_announced_and_can_stay_single_label(tmp_path):
     root = csv_folder(tmp_path / "d", labels)
     with pytest.warns(UserWarning, match="1 of 6 labels contain ' ' \\(first: 'golden retriever'\\).*"
                                          "multi_label=False"):
-        auto = from_csv(root, val_idxs=[0, 1])
+        auto = from_csv(root, val_idxs=[0, 4])
     assert auto.is_multi  # the original's reading, now said out loud
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        single = from_csv(root, val_idxs=[0, 1], multi_label=False)
+        single = from_csv(root, val_idxs=[0, 4], multi_label=False)
     assert not single.is_multi and single.classes == ["beagle", "golden retriever", "pug"]
 
 
@@ -225,3 +225,196 @@ def test_an_unreadable_image_read_in_a_worker_has_the_same_first_line_everywhere
         first = str(e.value).splitlines()[0]
         assert first.startswith(f"Cannot read image {tiny_path / data.val_ds.fnames[0]}: ") and where in first
         assert "DataLoader worker process 0" in first  # where it was read, after the part a student needs
+
+
+# ================================================================ round 3: dialects, links, files that change,
+# checkpoints from other settings, more arguments
+ROWS3 = [(str(i), "cat" if i % 2 else "dog") for i in range(8)]
+
+
+def labelled_folder(root, rows=ROWS3):
+    """train/<id>.jpg for each row (no labels file: each test writes its own)."""
+    (root / "train").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i, _ in rows:
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / "train" / f"{i}.jpg")
+    return root
+
+
+def csv_text(sep=",", nl="\n", header="id,label", rows=ROWS3):
+    return (header.replace(",", sep) + nl if header else "") + nl.join(f"{i}{sep}{lab}" for i, lab in rows) + nl
+
+
+@pytest.mark.parametrize("name,raw", [
+    ("semicolon", csv_text(";").encode()),                  # Excel where the decimal mark is a comma
+    ("tab", csv_text("\t").encode()),
+    ("pipe", csv_text("|").encode()),
+    ("crlf", csv_text(nl="\r\n").encode()),
+    ("utf-16 with BOM", csv_text().encode("utf-16")),       # Excel's "Unicode text"
+    ("Excel sep= line", ("sep=;\n" + csv_text(";")).encode()),
+    ("blank lines", csv_text().replace("\n", "\n\n").encode()),
+])
+def test_csv_dialects_give_the_same_rows(tmp_path, name, raw):
+    root = labelled_folder(tmp_path / "d")
+    (root / "labels.csv").write_bytes(raw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = from_csv(root, val_idxs=[0, 1])
+    assert d.classes == ["cat", "dog"] and len(d.trn_ds) + len(d.val_ds) == 8
+    assert list(d.val_ds.fnames) == ["train/0.jpg", "train/1.jpg"] and list(d.val_y) == [1, 0]
+
+
+def test_a_labels_file_without_header_keeps_its_first_row(tmp_path):
+    root = labelled_folder(tmp_path / "d")
+    (root / "labels.csv").write_text(csv_text(header=None))
+    with pytest.warns(UserWarning, match="first row \\(0,dog\\) names an image.*skip_header=False"):
+        d = from_csv(root, val_idxs=[0, 1])
+    assert len(d.trn_ds) + len(d.val_ds) == 8  # the original dropped image 0 silently
+
+
+@pytest.mark.parametrize("text", ["", "id,label\n", "\n\n"])
+def test_an_empty_labels_file_says_so(tmp_path, text):
+    root = labelled_folder(tmp_path / "d")
+    (root / "labels.csv").write_text(text)
+    with pytest.raises(DataLayoutError, match="labels.csv has no data rows"):
+        from_csv(root)
+
+
+def test_swapped_columns_and_doubled_suffix_get_their_fix(tmp_path):
+    root = labelled_folder(tmp_path / "d")
+    (root / "labels.csv").write_text("label,id\n" + "".join(f"{lab},{i}\n" for i, lab in ROWS3))
+    with pytest.raises(DataLayoutError, match="duplicate id.*columns look swapped"):
+        from_csv(root)
+    (root / "labels.csv").write_text(csv_text(rows=[(f"{i}.jpg", lab) for i, lab in ROWS3]))
+    with pytest.raises(DataLayoutError, match="already end in '.jpg': pass suffix=''"):
+        from_csv(root)
+
+
+def test_missing_value_labels_case_clashes_and_validation_only_classes_are_announced(tmp_path):
+    root = labelled_folder(tmp_path / "d")
+    rows = [("0", "NaN"), ("1", "Cat"), ("2", "dog"), ("3", "cat"), ("4", "dog"), ("5", "cat"), ("6", "dog"),
+            ("7", "bird")]
+    (root / "labels.csv").write_text(csv_text(rows=rows))
+    with pytest.warns(UserWarning) as rec:
+        d = from_csv(root, val_idxs=[0, 7])
+    said = " | ".join(str(w.message) for w in rec)
+    assert "1 row(s) have the label 'NaN', which looks like a missing value" in said
+    assert "differ only in upper/lower case (first: ['Cat', 'cat'])" in said
+    assert "2 class(es) have no training image" in said and "'NaN', 'bird'" in said
+    assert d.classes == ["Cat", "NaN", "bird", "cat", "dog"]  # announced, not silently changed
+
+
+# ---------------------------------------------------------------- links and folders
+def test_a_broken_link_is_announced_and_a_linked_class_folder_works(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=3, n_valid=2)
+    elsewhere = tmp_path / "dogs_elsewhere"
+    (root / "train" / "dogs").rename(elsewhere)
+    (root / "train" / "dogs").symlink_to(elsewhere, target_is_directory=True)
+    (root / "train" / "cats" / "gone.jpg").symlink_to(tmp_path / "no_such.jpg")
+    with pytest.warns(UserWarning, match="1 link\\(s\\) point to files that do not exist \\(first: gone.jpg\\)"):
+        d = ImageClassifierData.from_paths(root, bs=2, tfms=TFMS, num_workers=0)
+    assert len(d.trn_ds) == 6 and sorted(set(d.trn_y.tolist())) == [0, 1]
+
+
+def test_validation_images_that_are_training_images_are_announced(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=3, n_valid=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same names in train/ and valid/ with other pictures: no warning
+        ImageClassifierData.from_paths(root, bs=2, tfms=TFMS, num_workers=0)
+    with pytest.warns(UserWarning, match="are the same folder"):
+        ImageClassifierData.from_paths(root, bs=2, tfms=TFMS, num_workers=0, val_name="train")
+    for c in ("cats", "dogs"):
+        (root / "valid" / c / f"{c[:-1]}.0.jpg").write_bytes((root / "train" / c / f"{c[:-1]}.0.jpg").read_bytes())
+    with pytest.warns(UserWarning, match="2 of 4 validation images also appear in train/"):
+        ImageClassifierData.from_paths(root, bs=2, tfms=TFMS, num_workers=0)
+
+
+def test_a_test_folder_with_class_folders_gets_the_fix(tmp_path, image_folder):
+    root = image_folder(tmp_path / "d", n_train=2, n_valid=1, n_test=0)
+    import shutil
+    shutil.rmtree(root / "test1")
+    shutil.copytree(root / "valid", root / "test1")
+    with pytest.raises(DataLayoutError, match="holds the folders \\['cats', 'dogs'\\].*val_name='test1'"):
+        ImageClassifierData.from_paths(root, tfms=TFMS, num_workers=0, test_name="test1")
+
+
+# ---------------------------------------------------------------- files changing under a running job
+def test_an_image_removed_after_the_data_was_built(tmp_path, image_folder):
+    from course_lib import BadImageError
+    root = image_folder(tmp_path / "d", n_train=4, n_valid=2)
+    data = ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    (root / "valid" / "dogs" / "dog.0.jpg").unlink()
+    with pytest.raises(BadImageError, match="dog.0.jpg: the file is gone .*build the data again.*validation"):
+        learn.fit(1e-3, 1)
+    (root / "train" / "cats" / "cat.1.jpg").unlink()  # training with skip_bad_images: warned and skipped
+    (root / "valid" / "dogs" / "dog.0.jpg").write_bytes((root / "valid" / "dogs" / "dog.1.jpg").read_bytes())
+    data = ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0, skip_bad_images=True)
+    (root / "train" / "cats" / "cat.2.jpg").unlink()
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    with pytest.warns(UserWarning, match="skipped .*cat.2.jpg \\(the file is gone"):
+        assert len(learn.fit(1e-3, 1)) == 2
+
+
+# ---------------------------------------------------------------- checkpoints from other settings
+def test_checkpoints_from_other_settings(tiny_data, tmp_path):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu")
+    learn.save("a")
+    other = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu", xtra_fc=[64])
+    with pytest.raises(CheckpointError, match="of another shape \\(first: head.4.weight: \\(512, 512\\) in the file, "
+                                              "\\(64, 512\\) here\\).*xtra_fc=\\[512\\]"):
+        other.load("a")
+    learn.load("models/a")  # the models folder named twice: still found
+    with pytest.raises(FileNotFoundError, match="Saved models in .*models: \\['a'\\]"):
+        learn.load("b")
+    with pytest.raises(ValueError, match="needs a name"):
+        learn.save("")
+    ck = torch.load(learn.models_path / "a.pt", weights_only=True)
+    torch.save({**ck, "version": 99}, learn.models_path / "new.pt")
+    with pytest.raises(CheckpointError, match="newer course_lib \\(checkpoint version 99"):
+        learn.load("new")
+    torch.save(ck["model"], tmp_path / "plain.pt")  # torch.save(learn.model.state_dict()) by hand
+    fresh = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu")
+    with pytest.warns(UserWarning, match="plain state dict.*classes could not be checked"):
+        fresh.load(tmp_path / "plain.pt")
+    for k, v in fresh.model.state_dict().items():
+        assert torch.equal(v, ck["model"][k]), k
+
+
+# ---------------------------------------------------------------- more arguments
+@pytest.mark.parametrize("call,match", [
+    (lambda l: l.fit(-1e-3, 1), "lr must be finite and at least 0"),
+    (lambda l: l.fit(float("nan"), 1), "lr must be finite"),
+    (lambda l: l.fit([1e-3, 1e-3, float("inf")], 1), "lr must be finite"),
+    (lambda l: l.fit(1e-3, 1, wds=-1e-4), "wds must be finite and at least 0"),
+    (lambda l: l.lr_find(wds=float("nan")), "wds must be finite"),
+    (lambda l: l.freeze_to(3), "freeze_to\\(3\\): this model has 3 layer groups"),
+    (lambda l: l.freeze_to(-4), "freeze_to\\(-4\\)"),
+])
+def test_bad_training_arguments_are_refused_up_front(tiny_learn, call, match):
+    before = {k: v.clone() for k, v in tiny_learn.model.state_dict().items()}
+    with pytest.raises(ValueError, match=match):
+        call(tiny_learn)
+    assert all(torch.equal(v, before[k]) for k, v in tiny_learn.model.state_dict().items())
+    assert tiny_learn.frozen_to == 2
+
+
+@pytest.mark.parametrize("kw,match", [(dict(ps=1.5), "dropout probabilities"), (dict(ps=-0.1), "dropout"),
+                                      (dict(xtra_fc=[0]), "xtra_fc lists the widths"),
+                                      (dict(xtra_fc=[2.5]), "xtra_fc")])
+def test_bad_head_arguments(tiny_data, kw, match):
+    with pytest.raises(ValueError, match=match):
+        ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu", **kw)
+
+
+@pytest.mark.parametrize("zoom", [0.5, 0, float("nan")])
+def test_max_zoom_below_one_is_refused(zoom):
+    with pytest.raises(ValueError, match="max_zoom must be at least 1"):
+        tfms_from_model("resnet_mini", 16, max_zoom=zoom)
+
+
+def test_data_normalised_for_another_backbone_is_announced(tiny_path):
+    data = ImageClassifierData.from_paths(tiny_path, bs=4, tfms=tfms_from_model("resnet34", 16), num_workers=0)
+    with pytest.warns(UserWarning, match="efficientnet_lite0 expects \\[\\[0.5, 0.5, 0.5\\].*"
+                                         "tfms_from_model\\('efficientnet_lite0', sz\\)"):
+        ConvLearner.pretrained("efficientnet_lite0", data, pretrained=False, device="cpu")

@@ -48,7 +48,9 @@ def make_folders(root: Path, classes=("cats", "dogs"), n_train: int = 5, n_valid
     for split, n in (("train", n_train), ("valid", n_valid)):
         for c in classes:
             for i in range(n):
-                save(class_image(c, i), root / split / c / f"{c}.{i}.{'png' if i % 2 else 'jpg'}")
+                # validation pictures differ from the training ones of the same name (no copied images)
+                k = i if split == "train" else i + n_train
+                save(class_image(c, k), root / split / c / f"{c}.{i}.{'png' if i % 2 else 'jpg'}")
     for i in range(n_test):
         save(class_image(classes[i % len(classes)], i), root / test_name / f"{i}.jpg")
     return root
@@ -485,6 +487,9 @@ def test_csv_ids_leaving_the_folder(tmp_path, bad_id):
 def test_csv_short_rows_and_empty_labels(tmp_path):
     root = make_csv_data(tmp_path / "d", ROWS)
     (root / "labels.csv").write_text("id,breed\nimg00,cats\nimg01\n")
+    with pytest.raises(DataLayoutError, match="empty label.*img01"):
+        D.read_labels_csv(root / "labels.csv")
+    (root / "labels.csv").write_text("id\nimg00\nimg01\n")
     with pytest.raises(DataLayoutError, match="fewer than 2 columns"):
         D.read_labels_csv(root / "labels.csv")
     (root / "labels.csv").write_text("id,breed\nimg00,cats\nimg01,  \n")

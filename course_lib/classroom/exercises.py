@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..csvfile import read_csv
 from ..metrics import log_loss as ref_log_loss
 from ..plots import suggest
 from ..schedules import find_lrs, restart_epochs, sgdr_mult, smooth
@@ -466,7 +467,7 @@ def check_submission_df(make_df, quiet: bool = False) -> Result:
             df.to_csv(fn, index=False)
             ref.to_csv(smp, index=False)
             rep = check_submission(fn, smp, raise_error=False)
-            got = pd.read_csv(fn, dtype=str, keep_default_na=False) if rep.ok else None
+            got = read_csv(fn) if rep.ok else None
         if rep.ok:
             if not np.allclose(got[classes].to_numpy(float), probs, atol=1e-6):
                 raise _Feedback("the file has the right shape but other probabilities",
