@@ -76,6 +76,8 @@ class Recorder(Callback):
     def before_fit(self):
         self.learn.sched = self
         self.group_names = [getattr(g, "group_name", f"group {k}") for k, g in enumerate(self.learn.groups)]
+        # which groups train in this fit: a frozen group's lr is applied to nothing, so plot_lr leaves it out
+        self.trainable = [any(p.requires_grad for p in g.parameters()) for g in self.learn.groups]
         self.iters_per_epoch = len(self.learn.trn_dl)
         self.sched_args = dict(getattr(self.learn, "sched_args", {}))
         self.table = EpochTable()
@@ -293,6 +295,8 @@ class LRFinder(Callback):
     def before_fit(self):
         self.it, self.best = 0, math.inf
         self.group_names = [getattr(g, "group_name", f"group {k}") for k, g in enumerate(self.learn.groups)]
+        # which groups train in this fit: a frozen group's lr is applied to nothing, so plot_lr leaves it out
+        self.trainable = [any(p.requires_grad for p in g.parameters()) for g in self.learn.groups]
 
     def before_batch(self):
         self.learn.set_lrs(self.sched_lrs[self.it])

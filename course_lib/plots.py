@@ -12,7 +12,10 @@ from .schedules import n_epochs, smooth
 class Suggestion(NamedTuple):
     """Learning rates read off an lr_find curve."""
     lr: float         # the recommendation: one tenth of the lr at the lowest smoothed loss
-    steep: float      # where the loss falls fastest (before the minimum)
+    steep: float      # where the smoothed loss falls fastest before its minimum, over a one-decade window
+
+
+STEEP_WINDOW = 1.0  # decades of lr over which a slope is fitted: one noisy batch cannot make a steep point
 
 
 def _skips(n: int, n_skip: int | None, n_skip_end: int | None) -> tuple[int, int]:
@@ -24,15 +27,34 @@ def _skips(n: int, n_skip: int | None, n_skip_end: int | None) -> tuple[int, int
     return a, b
 
 
+def _slopes(log_lr: np.ndarray, losses: np.ndarray, window: float) -> np.ndarray:
+    """Least-squares slope of loss against log10(lr) within +-window/2 decades of each point."""
+    out = np.full(len(log_lr), np.nan)
+    for i, x in enumerate(log_lr):
+        m = np.abs(log_lr - x) <= window / 2
+        if m.sum() >= 3:
+            out[i] = np.polyfit(log_lr[m], losses[m], 1)[0]
+    return out
+
+
 def suggest(lrs: np.ndarray, losses: np.ndarray) -> Suggestion:
-    """Suggestion from (lr, smoothed loss) points: lowest loss / 10, and the steepest descent before it."""
+    """Suggestion from (lr, smoothed loss) points: lowest loss / 10, and the steepest descent before it.
+
+    The steepest point is the most negative slope of a line fitted over one decade of lr around each
+    point, among points whose whole window lies before the minimum: flat starts, single noisy batches and
+    the climb after the minimum cannot win.
+    """
     ok = np.isfinite(losses)
-    lrs, losses = np.asarray(lrs)[ok], np.asarray(losses)[ok]
+    lrs, losses = np.asarray(lrs, dtype=float)[ok], np.asarray(losses, dtype=float)[ok]
     if len(lrs) < 3:
         raise ValueError(f"only {len(lrs)} usable lr_find points; run it with more iterations (num_it).")
     i_min = int(np.argmin(losses))
-    grads = np.gradient(losses, np.log(lrs))
-    i_steep = int(np.argmin(grads[:max(1, i_min)]))
+    x = np.log10(lrs)
+    slopes = _slopes(x, losses, STEEP_WINDOW)
+    before = (x + STEEP_WINDOW / 2 <= x[i_min]) & (x - STEEP_WINDOW / 2 >= x[0]) & np.isfinite(slopes)
+    if not before.any():  # a sweep too short for a whole window before the minimum: use what there is
+        before = (np.arange(len(x)) <= max(1, i_min)) & np.isfinite(slopes)
+    i_steep = int(np.flatnonzero(before)[np.argmin(slopes[before])]) if before.any() else 0
     return Suggestion(lr=float(lrs[i_min] / 10), steep=float(lrs[i_steep]))
 
 
@@ -44,26 +66,48 @@ def lr_suggestion(finder, n_skip: int | None = None, n_skip_end: int | None = No
     return suggest(lrs[a:len(lrs) - b], losses[a:len(losses) - b])
 
 
+def loss_ylim(losses: np.ndarray) -> tuple[float, float]:
+    """A y-range that the useful part fills: from the minimum up to the highest loss before it.
+
+    The blow-up after the minimum runs off the top instead of squashing the descent into a flat line.
+    """
+    losses = np.asarray(losses, dtype=float)
+    losses = losses[np.isfinite(losses)]
+    i_min = int(np.argmin(losses))
+    lo, hi = float(losses[i_min]), float(losses[:i_min + 1].max())
+    if hi - lo < 1e-8:
+        hi = lo + max(abs(lo) * 0.1, 1e-3)
+    pad = 0.1 * (hi - lo)
+    return lo - pad, hi + pad
+
+
 def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = None, ax=None):
-    """Smoothed training loss vs lr on a log axis, the suggested lrs marked."""
-    fig, ax = _fig_ax(ax, (6, 4))
+    """Smoothed training loss vs lr on a log axis, the suggested lrs marked, the y-range on the useful part."""
+    fig, ax = _fig_ax(ax, (7, 4))
     lrs = np.array([l[-1] for l in finder.lrs])
     losses = smooth(finder.losses)
     a, b = _skips(len(lrs), n_skip, n_skip_end)
-    ax.plot(lrs[a:len(lrs) - b], losses[a:len(losses) - b], label="smoothed training loss")
+    lrs, losses = lrs[a:len(lrs) - b], losses[a:len(losses) - b]
+    ax.plot(lrs, losses, label="smoothed training loss")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("training loss (smoothed)")
     try:
-        s = lr_suggestion(finder, n_skip, n_skip_end)
-        ax.axvline(s.lr, color="C2", ls="--", label=f"suggested lr {s.lr:.2g} (minimum / 10)")
-        ax.axvline(s.steep, color="C3", ls=":", label=f"steepest descent {s.steep:.2g}")
+        s = suggest(lrs, losses)
+        ax.axvline(s.lr, color="C2", ls="--", label=f"suggested lr {s.lr:.2g}\n(lowest loss / 10)")
+        ax.axvline(s.steep, color="C3", ls=":", label=f"steepest descent {s.steep:.2g}\n(slope over one decade)")
+        ax.set_ylim(*loss_ylim(losses))
     except ValueError:
         pass
     ax.set_title("lr_find: pick the largest lr where the loss still falls clearly")
-    ax.legend(fontsize=8)
+    outside_legend(ax)
     fig.tight_layout()
     return fig
+
+
+def outside_legend(ax) -> None:
+    """The legend to the right of the axes, where it cannot hide a curve."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def plot_lr(rec, ax=None, log: bool = False):
@@ -75,7 +119,9 @@ def plot_lr(rec, ax=None, log: bool = False):
     per_epoch = getattr(rec, "iters_per_epoch", None)
     x = np.arange(len(lrs)) / per_epoch if per_epoch else np.arange(len(lrs))
     names = list(getattr(rec, "group_names", [])) or [f"group {k}" for k in range(lrs.shape[1])]
-    for k in range(lrs.shape[1]):
+    trainable = list(getattr(rec, "trainable", [])) or [True] * lrs.shape[1]
+    shown = [k for k in range(lrs.shape[1]) if k >= len(trainable) or trainable[k]] or [lrs.shape[1] - 1]
+    for k in shown:  # frozen groups are left out: their lr moves no weight
         ax.plot(x, lrs[:, k], label=names[k] if k < len(names) else f"group {k}")
     if log:  # linear by default, as in the lesson; log shows the smaller groups' curves too
         ax.set_yscale("log")
@@ -87,8 +133,10 @@ def plot_lr(rec, ax=None, log: bool = False):
                      f"cycle_mult={args['cycle_mult']} -> {n_epochs(**args)} epochs")
         if per_epoch:
             ax.set_xticks(range(0, n_epochs(**args) + 1))
-    if lrs.shape[1] > 1:
-        ax.legend(fontsize=8)
+    if len(shown) > 1:
+        outside_legend(ax)
+    elif len(shown) < lrs.shape[1]:
+        ax.set_ylabel(f"learning rate ({names[shown[0]]}; frozen groups not shown)")
     fig.tight_layout()
     return fig
 
@@ -98,9 +146,13 @@ def plot_loss(rec, ax=None):
     fig, ax = _fig_ax(ax, (7, 3.5))
     ax.plot(rec.losses, alpha=0.3, label="batch loss")
     ax.plot(smooth(rec.losses), label="smoothed")
-    ax.set_xlabel("iteration")
+    ax.set_xlabel("iteration (training batch)")
     ax.set_ylabel("training loss")
-    ax.legend(fontsize=8)
+    sm = smooth(rec.losses)
+    if len(sm) >= 3 and np.isfinite(sm).all():  # the smoothed curve fills the plot; single noisy batches may not
+        pad = 0.1 * (sm.max() - sm.min()) + 1e-6
+        ax.set_ylim(sm.min() - pad, sm.max() + pad)
+    outside_legend(ax)
     fig.tight_layout()
     return fig
 
