@@ -139,6 +139,12 @@ class Recorder(Callback):
         """This fit's epoch table (a DataFrame)."""
         return frame(self.rows)
 
+    def last_preds(self) -> np.ndarray:
+        """The model's outputs (logits) for the validation set in the last epoch, in validation order."""
+        if not self.val_preds:
+            raise ValueError("No validation epoch recorded yet: fit with a validation set first.")
+        return torch.cat(self.val_preds).numpy()
+
     # plotting lives in plots.py; these keep the lesson's `learn.sched.plot_lr()` spelling
     def plot_lr(self, **kw):
         """Learning rate of every layer group per iteration."""

@@ -1,6 +1,8 @@
 """Metrics on whole prediction arrays: accuracy, log loss, confusion matrix (no scikit-learn needed)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
@@ -45,3 +47,34 @@ def confusion_matrix(y: np.ndarray, preds: np.ndarray, n_classes: int | None = N
     cm = np.zeros((n, n), dtype=np.int64)
     np.add.at(cm, (y, preds), 1)
     return cm
+
+
+def accuracy_se(acc: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on n images: sqrt(acc (1 - acc) / n)."""
+    return float(np.sqrt(max(acc * (1 - acc), 0.0) / n)) if n else float("nan")
+
+
+class Change(NamedTuple):
+    """How a step changed accuracy on the same validation images."""
+    delta: float   # accuracy after - accuracy before
+    se: float      # standard error of delta for paired predictions (McNemar): sqrt(fixed + broken) / n, roughly
+    fixed: int     # images wrong before, right after
+    broken: int    # images right before, wrong after
+
+
+def paired_change(before: np.ndarray, after: np.ndarray, y: np.ndarray) -> Change:
+    """Accuracy change between two predictions (scores (N, C) or classes (N,)) of the same images, with its noise.
+
+    Only the images whose verdict changed carry information, so the paired standard error is much smaller
+    than two separate binomial errors would suggest when both models agree on most images.
+    """
+    y = np.asarray(y)
+    a = np.asarray(before)
+    b = np.asarray(after)
+    a = a.argmax(1) if a.ndim == 2 else a
+    b = b.argmax(1) if b.ndim == 2 else b
+    ra, rb = a == y, b == y
+    fixed, broken, n = int((~ra & rb).sum()), int((ra & ~rb).sum()), len(y)
+    d = (fixed - broken) / n
+    se = float(np.sqrt(max(fixed + broken - n * d * d, 0.0)) / n) if n else float("nan")
+    return Change(float(d), se, fixed, broken)

@@ -25,16 +25,25 @@ def submission_ids(fnames) -> list[str]:
 
 def make_submission(probs: np.ndarray, data, fn: str | os.PathLike, gzip: bool | None = None,
                     ids: list[str] | None = None) -> Path:
-    """Write `id` + one column per class (in `data.classes` order) for the test set; `.gz` (or gzip=True) compresses."""
+    """Write `id` + one column per class (in `data.classes` order) for the test set; `.gz` (or gzip=True) compresses.
+
+    A 1-D `probs` writes Kaggle's dogs-vs-cats redux format instead: `id,label`, one probability per image
+    (of `data.classes[1]`, the dog, when given `probs[:, 1]`).
+    """
     probs = np.asarray(probs)
     if data.test_ds is None and ids is None:
         raise ValueError("This data has no test set: build it with test_name='test' and predict with "
                          "learn.TTA(is_test=True, average=True).")
     ids = submission_ids(data.test_ds.fnames) if ids is None else [str(i) for i in ids]
+    one_col = probs.ndim == 1  # dogs-vs-cats redux: `id,label`, the label being the probability of a dog
+    if one_col:
+        if len(probs) != len(ids):
+            raise ValueError(f"probs has {len(probs)} values for {len(ids)} test images.")
+        probs = probs[:, None]
     if probs.ndim == 3:
         raise ValueError(f"probs has shape {probs.shape}: raw TTA output. Average the passes first: "
                          f"np.mean(np.exp(log_preds), 0), or learn.TTA(is_test=True, average=True).")
-    if probs.ndim != 2 or probs.shape != (len(ids), data.c):
+    if not one_col and (probs.ndim != 2 or probs.shape != (len(ids), data.c)):
         hint = ""
         if data.val_ds is not None and probs.ndim == 2 and len(probs) == len(data.val_ds) != len(ids):
             hint = " These look like validation predictions: use learn.TTA(is_test=True, average=True)."
@@ -51,7 +60,7 @@ def make_submission(probs: np.ndarray, data, fn: str | os.PathLike, gzip: bool |
     if gzip is None:
         gzip = fn.suffix == ".gz"
     fn.parent.mkdir(parents=True, exist_ok=True)
-    df = pd.DataFrame(probs, columns=list(data.classes))
+    df = pd.DataFrame(probs, columns=["label"] if one_col else list(data.classes))
     df.insert(0, "id", ids)
     # written next to its final name, checked as check_submission checks any file, then renamed: a file
     # with NaN, negative values or rows that do not sum to 1 is never left under that name
@@ -59,7 +68,7 @@ def make_submission(probs: np.ndarray, data, fn: str | os.PathLike, gzip: bool |
     try:
         df.to_csv(tmp, index=False, compression="gzip" if gzip else None)
         try:
-            check_submission(tmp, sums_to_one=not getattr(data, "is_multi", False))
+            check_submission(tmp, sums_to_one=not (one_col or getattr(data, "is_multi", False)))
         except SubmissionError as e:
             e.report.fn = fn
             raise SubmissionError(e.report) from None

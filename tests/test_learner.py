@@ -539,3 +539,11 @@ def test_custom_head_errors_name_the_fix(tiny_data):
         learn.precompute = True
     learn.fit(1e-2, 1)
     assert not learn.precompute
+
+
+def test_last_preds_are_the_last_validation_epoch_in_order(tiny_learn):
+    tiny_learn.fit(1e-3, 1)
+    out = tiny_learn.sched.last_preds()
+    assert out.shape == (len(tiny_learn.data.val_ds), 2)
+    acc = (out.argmax(1) == tiny_learn.data.val_y).mean()
+    assert acc == pytest.approx(tiny_learn.history.accuracy.iloc[-1])

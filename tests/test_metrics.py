@@ -69,3 +69,23 @@ def test_confusion_matrix():
     # a class nobody predicted or has still gets its row and column
     cm4 = confusion_matrix(y, preds, n_classes=4)
     assert cm4.shape == (4, 4) and cm4[3].sum() == 0 and cm4[:, 3].sum() == 0
+
+
+def test_accuracy_se_is_the_binomial_error():
+    from course_lib.metrics import accuracy_se
+    assert accuracy_se(0.85, 200) == pytest.approx((0.85 * 0.15 / 200) ** 0.5)
+    assert accuracy_se(1.0, 50) == 0.0
+
+
+def test_paired_change_counts_fixed_and_broken_images():
+    from course_lib.metrics import paired_change
+    y = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0, 1])
+    before = np.array([0, 1, 0, 1, 0, 1, 1, 0, 1, 0])   # 6 right
+    after = np.array([0, 1, 0, 1, 0, 0, 0, 1, 0, 0])    # fixes 6, 7, 8; breaks 5; 8 right
+    c = paired_change(before, after, y)
+    assert (c.fixed, c.broken) == (3, 1) and c.delta == pytest.approx(0.2)
+    assert c.se == pytest.approx(np.sqrt(4 - 10 * 0.04) / 10)
+    scores = np.eye(2)[after]  # (N, C) scores give the same answer
+    assert paired_change(np.eye(2)[before], scores, y) == c
+    same = paired_change(before, before, y)
+    assert same.delta == 0 and same.se == 0

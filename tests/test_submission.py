@@ -133,3 +133,15 @@ def test_binary_and_text_columns_skip_the_sum_check(tmp_path):
     assert rep.problems == ["the first column is 'image_name'; Kaggle's dog-breed sample starts with 'id'"]
     with pytest.raises(FileNotFoundError):
         check_submission(tmp_path / "nope.csv")
+
+
+def test_redux_submission_has_id_and_the_probability_of_a_dog(tmp_path, tiny_data):
+    p_dog = np.linspace(0.1, 0.9, len(tiny_data.test_ds))
+    fn = make_submission(p_dog, tiny_data, tmp_path / "redux.csv")
+    df = pd.read_csv(fn, dtype={"id": str})
+    assert list(df.columns) == ["id", "label"] and len(df) == len(tiny_data.test_ds)
+    np.testing.assert_allclose(df.label, p_dog)
+    with pytest.raises(SubmissionError, match="outside"):
+        make_submission(p_dog + 1, tiny_data, tmp_path / "bad.csv")
+    with pytest.raises(ValueError, match="values for"):
+        make_submission(p_dog[:-1], tiny_data, tmp_path / "short.csv")
