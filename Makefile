@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 ARGS ?=
 
-.PHONY: setup lesson test test-fast data lab bench clean-data html
+.PHONY: setup lesson test test-fast data lab notebooks bench clean-data html
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ data: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+notebooks: $(STAMP)  ## rebuild and execute every notebook from its percent-format source (jupytext)
+	$(BIN)/python notebooks/build.py
+	$(BIN)/python notebooks/build.py exercises
 
 bench: $(STAMP)
 	for f in bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -1,78 +1,147 @@
-"""Build the lesson notebooks from their plain-text sources in notebooks/src/, then execute them in place.
+"""Build the notebooks from their percent-format sources with jupytext, then execute them with nbclient.
 
-    python notebooks/build.py                 # all notebooks
+    python notebooks/build.py                 # the lesson notebooks, from src/*.py
     python notebooks/build.py 03              # those whose name starts with 03
     python notebooks/build.py --no-execute    # write only (outputs empty)
+    python notebooks/build.py exercises       # exercises/student.ipynb + exercises/solutions.ipynb (executed)
 
-A source is a Python file split into cells by `# %%` lines; `# %% [markdown]` starts a Markdown cell
-whose lines are comments (`# ` stripped). The executed .ipynb files are committed so readers and nbval
-see the results; editing happens in src/, never in the .ipynb.
+A source is a Python file in jupytext's percent format: `# %%` starts a code cell, `# %% [markdown]` a
+Markdown cell whose lines are comments, and IPython magics are written commented (`# %matplotlib inline`),
+so every source stays valid Python. The executed .ipynb files are committed so readers and nbval see the
+results; editing happens in the sources, never in the .ipynb.
+
+The exercises come from one source, exercises/src/solutions.py. A code cell whose first line is
+`# SOLUTION` holds an answer. In the student version it becomes a `# YOUR CODE` cell that keeps each
+function's `def` line and docstring, with the body replaced by `raise NotImplementedError("your code here")`,
+and each assignment's target, set to `...`. Every other line of an answer cell is dropped; every other
+cell is copied unchanged. The student version is written unexecuted, the solutions executed.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
+EXERCISES = HERE / "exercises"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+SOLUTION = "# SOLUTION"
+YOUR_CODE = "# YOUR CODE"
+STUB = 'raise NotImplementedError("your code here")'
 
 
-def parse(src: str) -> nbformat.NotebookNode:
-    """Split a percent-format script into notebook cells."""
-    nb = nbformat.v4.new_notebook()
-    kind, lines = None, []
-
-    def flush():
-        text = "\n".join(lines).strip("\n")
-        if kind == "markdown":
-            text = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in text.splitlines())
-            nb.cells.append(nbformat.v4.new_markdown_cell(text))
-        elif kind == "code" and text:
-            nb.cells.append(nbformat.v4.new_code_cell(text))
-
-    for line in src.splitlines():
-        if line.startswith("# %%"):
-            flush()
-            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
-        else:
-            lines.append(line)
-    flush()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
+def parse(text: str) -> nbformat.NotebookNode:
+    """A notebook (unexecuted) from the text of a percent-format source."""
+    nb = jupytext.reads(text, fmt="py:percent")
+    # only what a kernel needs: jupytext's own metadata and its per-cell layout hints would churn diffs
+    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    for c in nb.cells:
+        c.metadata = nbformat.from_dict({})
     return nb
 
 
-def build(src: Path, execute: bool = True, timeout: int = 900) -> Path:
-    """Write notebooks/<name>.ipynb from src/<name>.py, executed top to bottom."""
-    nb = parse(src.read_text())
-    out = HERE / f"{src.stem}.ipynb"
-    if execute:
-        t = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(HERE)}}).execute()
-        print(f"{out.name}: executed in {time.perf_counter() - t:.0f} s", flush=True)
-    for c in nb.cells:  # keep diffs and file sizes small: no per-run metadata
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int, name: str) -> None:
+    """Run every cell top to bottom in a fresh kernel started in `cwd`; an error stops the build."""
+    t = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name=KERNELSPEC["name"],
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    print(f"{name}: executed in {time.perf_counter() - t:.0f} s", flush=True)
+
+
+def write(nb: nbformat.NotebookNode, out: Path) -> Path:
+    """Write `nb` to `out` without per-run cell metadata, so diffs show only what changed."""
+    for c in nb.cells:
         c.metadata.pop("execution", None)
     nbformat.write(nb, out)
     return out
 
 
+def build(src: Path, execute_nb: bool = True, timeout: int = 900) -> Path:
+    """Write notebooks/<name>.ipynb from src/<name>.py, executed top to bottom."""
+    nb = parse(src.read_text())
+    out = HERE / f"{src.stem}.ipynb"
+    if execute_nb:
+        execute(nb, HERE, timeout, out.name)
+    return write(nb, out)
+
+
+# ---- the exercises: a student version with the answers stubbed, and the solutions -------------------------
+
+def is_solution(cell) -> bool:
+    """An answer cell: a code cell whose first line is `# SOLUTION`."""
+    return cell.cell_type == "code" and cell.source.split("\n", 1)[0].strip() == SOLUTION
+
+
+def stub(source: str) -> str:
+    """The student's version of an answer cell: signatures and targets kept, answers removed."""
+    body = source.split("\n", 1)[1] if "\n" in source else ""
+    lines = body.splitlines()
+    out = [YOUR_CODE]
+    for node in ast.parse(body).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0]
+            if first.lineno == node.lineno:
+                raise ValueError(f"put the body of `{node.name}` on its own lines, below the def")
+            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            keep = lines[start - 1:first.lineno - 1]  # decorators and the (possibly wrapped) def line
+            if ast.get_docstring(node) is not None:
+                keep += lines[first.lineno - 1:first.end_lineno]
+            out += [*keep, " " * first.col_offset + STUB, ""]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = " = ".join(ast.get_source_segment(body, t) for t in targets)
+            out.append(f"{names} = ...  # your answer")
+    return "\n".join(out).rstrip("\n")
+
+
+def exercise_notebooks(src: Path = EXERCISES / "src" / "solutions.py"
+                       ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """(student, solutions) notebooks from the exercises' source, neither executed."""
+    text = src.read_text()
+    student, solutions = parse(text), parse(text)
+    for cell in student.cells:
+        if is_solution(cell):
+            cell.source = stub(cell.source)
+    return student, solutions
+
+
+def build_exercises(execute_nb: bool = True, timeout: int = 120) -> tuple[Path, Path]:
+    """Write exercises/student.ipynb (unexecuted) and exercises/solutions.ipynb (executed)."""
+    student, solutions = exercise_notebooks()
+    if execute_nb:
+        execute(solutions, EXERCISES, timeout, "solutions.ipynb")
+    return write(student, EXERCISES / "student.ipynb"), write(solutions, EXERCISES / "solutions.ipynb")
+
+
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("names", nargs="*", help="prefixes of the notebooks to build (default: all)")
-    p.add_argument("--no-execute", action="store_true")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("names", nargs="*",
+                   help="prefixes of the lesson notebooks to build (default: all), or `exercises`")
+    p.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
+    p.add_argument("--timeout", type=int, help="seconds per cell (default: 900 for lessons, 120 for exercises)")
     a = p.parse_args()
-    srcs = sorted((HERE / "src").glob("*.py"))
-    if a.names:
-        srcs = [s for s in srcs if any(s.stem.startswith(n) for n in a.names)]
-    if not srcs:
-        sys.exit("no notebook sources matched")
+    exercises = "exercises" in a.names
+    names = [n for n in a.names if n != "exercises"]
+    srcs = srcs_all = sorted((HERE / "src").glob("*.py"))
+    if names:
+        srcs = [s for s in srcs if any(s.stem.startswith(n) for n in names)]
+        if not srcs:
+            sys.exit(f"no notebook sources matched {names}; expected prefixes of {[s.stem for s in srcs_all]}"
+                     " or `exercises`")
+    elif exercises:
+        srcs = []  # `build.py exercises` alone builds only the exercises
     for s in srcs:
-        build(s, execute=not a.no_execute)
+        build(s, execute_nb=not a.no_execute, timeout=a.timeout or 900)
+    if exercises:
+        paths = build_exercises(execute_nb=not a.no_execute, timeout=a.timeout or 120)
+        print("wrote " + " and ".join(str(p.relative_to(HERE.parent)) for p in paths))
 
 
 if __name__ == "__main__":

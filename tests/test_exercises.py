@@ -1,5 +1,5 @@
 """Classroom exercises: checkers accept the solutions, explain typical mistakes, survive broken code; the student
-notebook generator and the grader."""
+notebook builder and the grader."""
 import ast
 import importlib.util
 import csv
@@ -16,7 +16,8 @@ import pytest
 from course_lib.classroom import exercises as ex
 from course_lib.classroom.grade import grade, main, markers, run_notebook, table, write_csv
 
-EX_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "exercises"
+NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+EX_DIR = NB_DIR / "exercises"
 
 
 def _load(path: Path):
@@ -27,16 +28,16 @@ def _load(path: Path):
     return mod
 
 
-make_student = _load(EX_DIR / "make_student.py")
+build = _load(NB_DIR / "build.py")  # the notebook builder, which also writes the exercises
 
 
 @pytest.fixture(scope="module")
 def sol():
     """The answers of src/solutions.py, run as plain Python: the checkers must accept exactly these."""
-    _, nb = make_student.notebooks()
+    _, nb = build.exercise_notebooks()
     ns = {"np": np, "pd": pd, "math": math, "lr": 1e-2}
     for c in nb.cells:
-        if make_student.is_solution(c):
+        if build.is_solution(c):
             exec(c.source, ns)
     return ns
 
@@ -198,28 +199,28 @@ def test_marker_is_one_line_and_parsed_back():
     assert markers(nb) == {"tta": ("FAIL", "two lines here"), "sgdr": ("PASS", "")}
 
 
-# ---- the student notebook generator -------------------------------------------------------------------------
+# ---- the student notebook builder -------------------------------------------------------------------------
 
 def _src(c):
     return c["source"] if isinstance(c["source"], str) else "".join(c["source"])
 
 
 def test_student_version_stubs_every_answer_and_leaks_none():
-    student, solutions = make_student.notebooks()
+    student, solutions = build.exercise_notebooks()
     assert len(student.cells) == len(solutions.cells)
     n_answers = 0
     for s, a in zip(student.cells, solutions.cells):
         assert s.cell_type == a.cell_type
-        if not make_student.is_solution(a):
+        if not build.is_solution(a):
             assert s.source == a.source  # every other cell unchanged
             continue
         n_answers += 1
-        assert s.source.startswith(make_student.YOUR_CODE) and "SOLUTION" not in s.source
+        assert s.source.startswith(build.YOUR_CODE) and "SOLUTION" not in s.source
         ast.parse(s.source)  # the stub is valid Python
         tree = ast.parse(a.source)
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
-                assert f"def {node.name}(" in s.source and make_student.STUB in s.source
+                assert f"def {node.name}(" in s.source and build.STUB in s.source
                 body = node.body[1:] if ast.get_docstring(node) is not None else node.body
                 for stmt in body:  # no line of the answer's body survives
                     for line in ast.get_source_segment(a.source, stmt).splitlines():
@@ -234,21 +235,21 @@ def test_student_version_stubs_every_answer_and_leaks_none():
 def test_stub_keeps_wrapped_signatures_decorators_and_drops_other_lines():
     src = ("# SOLUTION\nimport os\n@staticmethod\ndef f(a,\n      b):\n    x = a + b\n    return x\n"
            "p, q = 1, 2\nr: int = 3\nprint(p)")
-    out = make_student.stub(src)
-    assert out == ("# YOUR CODE\n@staticmethod\ndef f(a,\n      b):\n    " + make_student.STUB + "\n"
+    out = build.stub(src)
+    assert out == ("# YOUR CODE\n@staticmethod\ndef f(a,\n      b):\n    " + build.STUB + "\n"
                    "\np, q = ...  # your answer\nr = ...  # your answer")
     with pytest.raises(ValueError, match="own lines"):
-        make_student.stub("# SOLUTION\ndef f(a): return a")
+        build.stub("# SOLUTION\ndef f(a): return a")
 
 
 def test_committed_notebooks_are_in_step_with_the_source():
-    student, solutions = make_student.notebooks()
+    student, solutions = build.exercise_notebooks()
     committed_s = json.loads((EX_DIR / "student.ipynb").read_text())
     committed_a = json.loads((EX_DIR / "solutions.ipynb").read_text())
     assert [_src(c) for c in committed_s["cells"]] == [c.source for c in student.cells], \
-        "student.ipynb is stale: run python notebooks/exercises/make_student.py"
+        "student.ipynb is stale: run python notebooks/build.py exercises"
     assert [_src(c) for c in committed_a["cells"]] == [c.source for c in solutions.cells], \
-        "solutions.ipynb is stale: run python notebooks/exercises/make_student.py"
+        "solutions.ipynb is stale: run python notebooks/build.py exercises"
     assert all(not c.get("outputs") for c in committed_s["cells"] if c["cell_type"] == "code")
     code = [c for c in committed_a["cells"] if c["cell_type"] == "code"]
     counts = [c["execution_count"] for c in code]

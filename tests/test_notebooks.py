@@ -60,3 +60,17 @@ def test_notebook_matches_its_source(path, script):
     actual = [(c["cell_type"], c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
               for c in nb["cells"]]
     assert actual == expected, f"{path.name} is out of date: run python notebooks/build.py {path.stem[:2]}"
+
+
+def test_build_reads_jupytext_percent_format(script):
+    """Markdown comments lose their `# `, commented magics come back as magics, metadata stays minimal."""
+    parse = script("notebooks", "build").parse
+    nb = parse("# %% [markdown]\n# # Title\n#\n# text\n\n# %%\n# %matplotlib inline\nx = 1\n\n\n# %%\ny = 2\n")
+    assert [(c.cell_type, c.source) for c in nb.cells] == [
+        ("markdown", "# Title\n\ntext"), ("code", "%matplotlib inline\nx = 1"), ("code", "y = 2")]
+    assert set(nb.metadata) == {"kernelspec", "language_info"} and all(not c.metadata for c in nb.cells)
+
+
+def test_exercise_source_is_valid_python():
+    import ast
+    ast.parse((NB_DIR / "exercises" / "src" / "solutions.py").read_text())
