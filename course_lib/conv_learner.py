@@ -97,8 +97,9 @@ class ConvLearner(Learner):
     def loaders(self):
         if not self._precompute:
             return self.data.trn_dl, self.data.val_dl
-        print("precompute=True: training the head on cached activations, so data augmentation has no effect "
-              "until you set learn.precompute = False.")
+        if not self.quiet:
+            print("precompute=True: training the head on cached activations, so data augmentation has no effect "
+                  "until you set learn.precompute = False.")
         return act_loaders(self.acts.get(self), self.data)
 
     def unfreeze(self) -> None:

@@ -158,10 +158,14 @@ class ClassificationInterpretation:
         order = np.argsort(-p if is_correct else p, kind="stable")
         return idxs[order[:n]]
 
-    def most_uncertain(self, n: int = 4) -> np.ndarray:
-        """Images whose top probability is nearest 1/C (0.5 for two classes): the model cannot decide."""
+    def most_uncertain(self, n: int = 4, cls: str | int | None = None) -> np.ndarray:
+        """Images whose top probability is nearest 1/C (0.5 for two classes): the model cannot decide.
+
+        With `cls`, only images of that actual class.
+        """
         gap = self.probs.max(1) - 1 / self.data.c
-        return np.argsort(gap, kind="stable")[:n]
+        idxs = np.arange(len(gap)) if cls is None else np.flatnonzero(self._need_y() == self._class(cls))
+        return idxs[np.argsort(gap[idxs], kind="stable")[:n]]
 
     def top_losses(self, k: int = 9) -> tuple[np.ndarray, np.ndarray]:
         """(losses, indices) of the `k` images with the highest loss, largest first."""
@@ -207,10 +211,11 @@ class ClassificationInterpretation:
         idxs = self.most_by_correct(cls, False, n)
         return self.plot_idxs(idxs, f"Most incorrect {self.classes[self._class(cls)]}", sz=sz)
 
-    def plot_most_uncertain(self, n: int = 4, sz: int | None = None) -> Figure:
-        """The images whose top probability is nearest 1/C."""
-        return self.plot_idxs(self.most_uncertain(n), f"Most uncertain (top probability nearest 1/{self.data.c})",
-                              sz=sz)
+    def plot_most_uncertain(self, n: int = 4, sz: int | None = None, cls: str | int | None = None) -> Figure:
+        """The images (of actual class `cls`, if given) whose top probability is nearest 1/C."""
+        which = "" if cls is None else f" {self.classes[self._class(cls)]}"
+        return self.plot_idxs(self.most_uncertain(n, cls),
+                              f"Most uncertain{which} (top probability nearest 1/{self.data.c})", sz=sz)
 
     def plot_top_losses(self, k: int = 9, ncols: int = 3, sz: int | None = None) -> Figure:
         """The `k` highest-loss images titled predicted/actual, loss, p(actual) and file name."""

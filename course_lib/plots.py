@@ -148,10 +148,13 @@ def plot_loss(rec, ax=None):
     ax.plot(smooth(rec.losses), label="smoothed")
     ax.set_xlabel("iteration (training batch)")
     ax.set_ylabel("training loss")
-    sm = smooth(rec.losses)
-    if len(sm) >= 3 and np.isfinite(sm).all():  # the smoothed curve fills the plot; single noisy batches may not
-        pad = 0.1 * (sm.max() - sm.min()) + 1e-6
-        ax.set_ylim(sm.min() - pad, sm.max() + pad)
+    raw, sm = np.asarray(rec.losses, dtype=float), smooth(rec.losses)
+    if len(sm) >= 3 and np.isfinite(sm).all():
+        # the smoothed curve and 96% of the batches fill the plot; a single wild batch may run off it
+        lo = min(sm.min(), np.percentile(raw, 2))
+        hi = max(sm.max(), np.percentile(raw, 98))
+        pad = 0.05 * (hi - lo) + 1e-6
+        ax.set_ylim(lo - pad, hi + pad)
     outside_legend(ax)
     fig.tight_layout()
     return fig

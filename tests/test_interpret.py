@@ -51,6 +51,8 @@ def test_selection(interp):
     assert list(interp.most_by_correct("ants", True)) == [0, 1, 3]  # p(ants) 0.8, 0.6, 0.5
     assert list(interp.most_by_correct("bees", False)) == [6]
     assert list(interp.most_uncertain(2)) == [7, 3]  # top probabilities 0.4, 0.5 nearest 1/3
+    assert list(interp.most_uncertain(2, "wasps")) == [11, 10]  # actual wasps only: top 0.5, then 0.6
+    assert list(interp.most_uncertain(2, 0)) == [3, 1]
     losses, idxs = interp.top_losses(3)
     assert list(idxs) == [6, 2, 10]  # p(actual) 0.05, 0.15, 0.2
     np.testing.assert_allclose(losses, -np.log(interp.probs[idxs, interp.y[idxs]]))
