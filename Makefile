@@ -24,7 +24,7 @@ lesson: $(STAMP)  ## the dogs-vs-cats recipe on the offline sample
 	$(BIN)/python -m course_lib $(ARGS)
 
 test: $(STAMP)  ## unit tests + executed notebooks under nbval
-	$(BIN)/python -m pytest -q tests $(wildcard notebooks/*.ipynb) notebooks/exercises/solutions.ipynb $(NBVAL)
+	$(BIN)/python -m pytest -q -rs tests $(wildcard notebooks/*.ipynb) notebooks/exercises/solutions.ipynb $(NBVAL)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests

@@ -60,3 +60,45 @@ def test_lr_find_explorer_changes_with_smoothing():
     raw = w.result.lr
     sliders["beta"].value = 0.9
     assert w.result.lr >= raw  # smoothing lags the curve, so its minimum moves right
+
+
+def _png_size(b64: str) -> tuple[int, int]:
+    import base64
+    import io
+    from PIL import Image
+    return Image.open(io.BytesIO(base64.b64decode(b64))).size
+
+
+@pytest.mark.parametrize("make", [schedule_explorer, lambda: lr_find_explorer(FakeFinder())], ids=["schedule", "lr_find"])
+def test_explorer_displays_widget_and_static_figure(make, monkeypatch):
+    """display() gives the live widget, then the current figure as a PNG for pages without a kernel."""
+    import course_lib.classroom.widgets as widgets
+    shown = []
+    monkeypatch.setattr(widgets, "display", lambda obj, **kw: shown.append((obj, kw)) or Handle())
+
+    class Handle:
+        updates = []
+
+        def update(self, obj, **kw):
+            self.updates.append(obj)
+
+    ex = make()
+    assert ex._view_count == 0  # a number, not None: the frontend counts the views it renders
+    ex._ipython_display_()
+    (live, live_kw), (static, static_kw) = shown
+    assert "application/vnd.jupyter.widget-view+json" in live and live_kw == {"raw": True}
+    assert live["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.model_id
+    assert static_kw == {"raw": True, "display_id": True}
+    width, height = _png_size(static["image/png"])
+    assert width > 300 and height > 150
+    # the frontend reports a rendered view: the static copy goes, once
+    ex._view_count = 1
+    ex._view_count = 2
+    assert Handle.updates == [{"text/plain": ""}]
+
+
+def test_static_figure_follows_the_sliders():
+    ex = schedule_explorer()
+    first = ex.static_bundle()["image/png"]
+    {c.description: c for c in ex.kwargs_widgets}["n_cycle"].value = 5
+    assert ex.static_bundle()["image/png"] != first

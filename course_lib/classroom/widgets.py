@@ -1,16 +1,21 @@
 """Interactive explorers for notebooks: the SGDR schedule of every layer group, and the lr_find curve.
 
 The maths lives in pure functions (`group_schedule`, `lr_find_figure`) that tests call directly; the
-explorers only wire sliders to them.
+explorers only wire sliders to them. Each explorer also shows its first figure as a static image, so a page
+without a kernel (exported HTML, GitHub, a notebook opened unexecuted) still shows a figure.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+import base64
+import io
+from typing import Callable, NamedTuple
 
+import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
-from ..plots import suggest
+from ..plots import loss_ylim, outside_legend, suggest
 from ..schedules import n_epochs, restart_epochs, sgdr_schedule, smooth
 
 
@@ -58,17 +63,60 @@ def schedule_figure(lr: float = 1e-2, n_cycle: int = 3, cycle_len: float | None 
     return fig, ScheduleSummary(ep, len(lrs), restarts, list(group_lrs(lr, n_groups, ratio)))
 
 
-def schedule_explorer():
+def png_bytes(fig) -> bytes:
+    """The figure as PNG bytes, cropped tight as the inline backend saves it; the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+class Explorer(w.interactive):
+    """Sliders wired to a figure, plus a static copy of the first figure for pages without a live kernel.
+
+    `draw(**values)` returns (Figure, result). Displayed in a notebook, the explorer shows the widget and,
+    below it, the figure as a plain image: exported HTML and GitHub cannot draw the widget (its figure lives
+    in the kernel) but show the image. Where the widget does render, the image is removed as soon as the
+    widget's view appears, so a live notebook shows the figure once.
+    """
+
+    def __init__(self, draw: Callable, **sliders):
+        self.draw = draw
+
+        def show(**values):
+            _, result = draw(**values)
+            plt.show()
+            return result
+
+        super().__init__(show, **sliders)
+        self._static = None  # the display handle of the static image, until a live view replaces it
+        self._view_count = 0  # opt in to ipywidgets' view counting: the frontend reports each view it renders
+        self.observe(self._on_view, names="_view_count")
+
+    def static_bundle(self) -> dict:
+        """The current figure as a display bundle: PNG plus a text line for text-only readers."""
+        fig, _ = self.draw(**self.kwargs)
+        png = base64.b64encode(png_bytes(fig)).decode()
+        return {"image/png": png, "text/plain": "<static copy of the explorer's figure>"}
+
+    def _ipython_display_(self) -> None:
+        display(self._repr_mimebundle_(), raw=True)  # the live widget
+        self._static = display(self.static_bundle(), raw=True, display_id=True)
+
+    def _on_view(self, change) -> None:
+        if change["new"] and self._static is not None:  # the widget is drawn: the static copy would repeat it
+            self._static.update({"text/plain": ""}, raw=True)
+            self._static = None
+
+
+def schedule_explorer() -> Explorer:
     """Sliders for lr, n_cycle, cycle_len, cycle_mult, batches per epoch and the group ratio."""
-    import ipywidgets as w
 
-    def show(log10_lr=-2.0, n_cycle=3, cycle_len=1, cycle_mult=2, n_batch=50, ratio=10.0, log_scale=False):
-        fig, summary = schedule_figure(10 ** log10_lr, n_cycle, cycle_len, cycle_mult, n_batch, ratio, log=log_scale)
-        plt.show()
-        return summary
+    def draw(log10_lr=-2.0, n_cycle=3, cycle_len=1, cycle_mult=2, n_batch=50, ratio=10.0, log_scale=False):
+        return schedule_figure(10 ** log10_lr, n_cycle, cycle_len, cycle_mult, n_batch, ratio, log=log_scale)
 
-    return w.interactive(
-        show,
+    return Explorer(
+        draw,
         log10_lr=w.FloatSlider(value=-2, min=-5, max=0, step=0.5, description="log10(lr)"),
         n_cycle=w.IntSlider(value=3, min=1, max=6, description="n_cycle"),
         cycle_len=w.IntSlider(value=1, min=1, max=4, description="cycle_len"),
@@ -98,21 +146,20 @@ def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("training loss")
-    ax.legend(fontsize=8)
+    if np.isfinite(sm_v).any():
+        ax.set_ylim(*loss_ylim(sm_v))  # the descent fills the plot; the blow-up after the minimum runs off the top
+    outside_legend(ax)
     fig.tight_layout()
     return fig, s
 
 
-def lr_find_explorer(finder):
+def lr_find_explorer(finder) -> Explorer:
     """Sliders for the skips and the smoothing of a recorded lr_find sweep."""
-    import ipywidgets as w
     n = len(finder.losses)
 
-    def show(n_skip=min(10, n // 10), n_skip_end=min(5, n // 10), beta=0.98):
-        fig, s = lr_find_figure(finder, n_skip, n_skip_end, beta)
-        plt.show()
-        return s
+    def draw(n_skip=min(10, n // 10), n_skip_end=min(5, n // 10), beta=0.98):
+        return lr_find_figure(finder, n_skip, n_skip_end, beta)
 
-    return w.interactive(show, n_skip=w.IntSlider(value=min(10, n // 10), min=0, max=max(0, n // 2)),
-                         n_skip_end=w.IntSlider(value=min(5, n // 10), min=0, max=max(0, n // 2)),
-                         beta=w.FloatSlider(value=0.98, min=0.0, max=0.99, step=0.01))
+    return Explorer(draw, n_skip=w.IntSlider(value=min(10, n // 10), min=0, max=max(0, n // 2)),
+                    n_skip_end=w.IntSlider(value=min(5, n // 10), min=0, max=max(0, n // 2)),
+                    beta=w.FloatSlider(value=0.98, min=0.0, max=0.99, step=0.01))
