@@ -295,10 +295,10 @@ for step, p in steps:
     rows.append(row)
     prev = p
 summary = pd.DataFrame(rows).set_index("step")
-shown = summary.round(3).astype(object)
-for col in ("fixed", "broke"):
-    shown[col] = summary[col].astype("Int64").astype(object)
-shown.where(summary.notna(), "")
+# three decimals, whole numbers of images, blanks where a step has no step before it
+shown = summary.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else
+                                          f"{v:.0f}" if col.name in ("fixed", "broke") else f"{v:.3f}"))
+shown
 
 
 # %%
