@@ -29,6 +29,7 @@ from course_lib import *
 from course_lib.datasets import find_real
 from course_lib.interpret import ClassificationInterpretation
 from course_lib.metrics import accuracy_se, paired_change
+from course_lib.steps import Steps, verdict
 from course_lib.submission import check_submission, make_submission
 from course_lib.synthetic import ensure_sample
 
@@ -161,16 +162,8 @@ fig = learn.sched.plot_loss()
 plt.show()
 
 # %%
-steps = []   # (step, validation outputs): the chain this notebook follows
-
-
-def record(step: str, outputs: np.ndarray, probs: bool = False) -> None:
-    """Keep one step's validation predictions (logits, or probabilities with probs=True)."""
-    p = outputs if probs else np.exp(outputs - outputs.max(1, keepdims=True))
-    steps.append((step, p / p.sum(1, keepdims=True)))
-
-
-record("1. head only, precompute", learn.sched.last_preds())
+steps = Steps(data.val_y)   # the validation predictions after each step of this one learner
+steps.add("1. head only, precompute", learn.sched.last_preds())
 _ = learn.save("after_head")
 
 # %% [markdown]
@@ -199,7 +192,7 @@ plt.show()
 learn.precompute = False
 set_seed(7)
 learn.fit(LR, 3, cycle_len=1)
-record("2. + augmentation, SGDR (cycle_len=1)", learn.sched.last_preds())
+steps.add("2. + augmentation, SGDR (cycle_len=1)", learn.sched.last_preds())
 
 # %%
 fig = learn.sched.plot_lr()
@@ -216,7 +209,7 @@ ctrl = ConvLearner.pretrained(arch, plain)
 ctrl.load("after_head")
 set_seed(7)
 ctrl.fit(LR, 3, cycle_len=1)
-aug_vs_plain = paired_change(ctrl.sched.last_preds(), steps[-1][1], data.val_y)
+aug_vs_plain = paired_change(ctrl.sched.last_preds(), steps.probs[-1], data.val_y)
 print(f"same epochs, with vs without augmentation: {aug_vs_plain.delta:+.3f} +- {aug_vs_plain.se:.3f} "
       f"(fixed {aug_vs_plain.fixed}, broke {aug_vs_plain.broken} images)")
 
@@ -234,7 +227,7 @@ print(f"same epochs, with vs without augmentation: {aug_vs_plain.delta:+.3f} +- 
 learn.unfreeze()
 lr = np.array([LR / 100, LR / 10, LR])
 learn.fit(lr, 3 if FULL else 2, cycle_len=1, cycle_mult=2)
-record("3. unfreeze, differential lrs, cycle_mult=2", learn.sched.last_preds())
+steps.add("3. unfreeze, differential lrs, cycle_mult=2", learn.sched.last_preds())
 
 # %%
 fig = learn.sched.plot_lr()
@@ -263,7 +256,7 @@ print(f"last epoch: trn_loss {last.trn_loss:.3f}, val_loss {last.val_loss:.3f} -
 # %%
 log_preds, y = learn.TTA()
 probs = np.mean(np.exp(log_preds), 0)
-record("4. + TTA", probs, probs=True)
+steps.add("4. + TTA", probs, probs=True)
 print(f"TTA output: {log_preds.shape} = (1 + 4 augmented passes, images, classes); averaged: {probs.shape}")
 
 # %% [markdown]
@@ -321,46 +314,18 @@ pd.read_csv(fn).head(3).round(4)
 # broke. The log loss is compared with chance: a model that always says 50/50 scores ln 2 = 0.693.
 
 # %%
-y_val = data.val_y
-rows, prev = [], None
-for step, p in steps:
-    acc = accuracy_np(p, y_val)
-    row = {"step": step, "accuracy": acc, "±": accuracy_se(acc, n_val), "log loss": log_loss(y_val, p)}
-    if prev is not None:
-        ch = paired_change(prev, p, y_val)
-        row.update({"change": ch.delta, "change ±": ch.se, "fixed": ch.fixed, "broke": ch.broken})
-    rows.append(row)
-    prev = p
-summary = pd.DataFrame(rows).set_index("step")
-# three decimals, whole numbers of images, blanks where a step has no step before it
-shown = summary.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else
-                                          f"{v:.0f}" if col.name in ("fixed", "broke") else f"{v:.3f}"))
-shown
+summary = steps.table()
+steps.shown()
 
 # %% [markdown]
 # What the numbers say, printed from them (so this stays true when the notebook runs again on another
 # CPU, where the digits move a little):
 
 # %%
-def verdict(delta: float, se: float) -> str:
-    """How a change compares with its noise."""
-    if se == 0 and delta == 0:
-        return "no image changed its verdict"
-    z = delta / se if se else math.inf * np.sign(delta)
-    if z > 2:
-        return f"helped, by more than twice its standard error ({delta:+.3f} +- {se:.3f})"
-    if z < -2:
-        return f"hurt, by more than twice its standard error ({delta:+.3f} +- {se:.3f})"
-    return f"moved accuracy by {delta:+.3f} +- {se:.3f}: within the noise"
-
-
-for step, r in summary.iloc[1:].iterrows():
-    print(f"{step}: {verdict(r['change'], r['change ±'])}")
-print(f"augmentation alone (the control, same epochs): {verdict(aug_vs_plain.delta, aug_vs_plain.se)}")
+print("\n".join(steps.verdicts()))
+print(f"augmentation alone (the control, same epochs): {verdict(aug_vs_plain)}")
 first, final = summary.iloc[0], summary.iloc[-1]
-whole = paired_change(steps[0][1], steps[-1][1], y_val)
-print(f"the whole chain, head only -> TTA: {verdict(whole.delta, whole.se)}; log loss {first['log loss']:.3f} "
-      f"-> {final['log loss']:.3f} (chance {math.log(2):.3f})")
+print(f"log loss {first['log loss']:.3f} -> {final['log loss']:.3f} (chance {math.log(2):.3f})")
 print(f"for scale: the head-only step alone moved by {seed_accs.std(ddof=1):.3f} (sd) between seeds")
 if first["log loss"] > 0.6:
     print(f"step 1's log loss {first['log loss']:.3f} is close to chance although its accuracy is "
@@ -383,7 +348,7 @@ assert final["accuracy"] > MIN_FINAL_ACC, f"final accuracy {final['accuracy']:.3
 assert final["log loss"] < math.log(2), "the final model is no better than chance in log loss"
 assert first["accuracy"] > 0.5 + 2 * first["±"]  # pretrained features help from the first step
 assert report.ok and report.n_rows == len(data.test_ds)
-assert set(summary.index) == {s for s, _ in steps} and len(steps) == 4  # one learner, four steps
+assert len(summary) == 4  # one learner, four steps
 print(f"checked: final accuracy {final['accuracy']:.3f} > {MIN_FINAL_ACC}; log loss {final['log loss']:.3f} < ln 2; "
       f"step 1 already {first['accuracy']:.3f}, more than 2 standard errors above chance; submission ok")
 print(f"this run took {time.perf_counter() - t_start:.0f} s on {default_device()}")

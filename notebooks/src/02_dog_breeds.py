@@ -28,6 +28,7 @@ from course_lib.datasets import find_real
 from course_lib.images import image_size
 from course_lib.interpret import ClassificationInterpretation
 from course_lib.metrics import accuracy_se, paired_change
+from course_lib.steps import Steps, verdict
 from course_lib.submission import check_submission, make_submission
 from course_lib.synthetic import ensure_sample
 
@@ -170,24 +171,16 @@ print(f"head only, 3 epochs, seeds 0-4: accuracy {seed_accs.mean():.3f} +- {seed
       f"(mean +- sd)")
 
 # %%
-steps = []
-
-
-def record(step: str, outputs: np.ndarray, probs: bool = False) -> None:
-    """Keep one step's validation predictions (logits, or probabilities with probs=True)."""
-    p = outputs if probs else np.exp(outputs - outputs.max(1, keepdims=True))
-    steps.append((step, p / p.sum(1, keepdims=True)))
-
-
+steps = Steps(data.val_y)   # the validation predictions after each step of this one learner
 set_seed(42)
 learn = ConvLearner.pretrained(arch, data, precompute=True)
 learn.fit(LR, 3)
-record("1. head only, precompute", learn.sched.last_preds())
+steps.add("1. head only, precompute", learn.sched.last_preds())
 
 # %%
 learn.precompute = False
 learn.fit(LR, 3, cycle_len=1)
-record("2. + augmentation, SGDR", learn.sched.last_preds())
+steps.add("2. + augmentation, SGDR", learn.sched.last_preds())
 _ = learn.save(f"breeds_{sz}_head")
 
 # %% [markdown]
@@ -201,12 +194,12 @@ _ = learn.save(f"breeds_{sz}_head")
 learn.unfreeze()
 learn.fit(np.array([LR / 100, LR / 10, LR]), 3 if FULL else 2, cycle_len=1, cycle_mult=2)
 unfrozen = learn.sched.last_preds()
-if accuracy_np(unfrozen, data.val_y) >= accuracy_np(steps[-1][1], data.val_y):
-    record("3. unfreeze, differential lrs, cycle_mult=2", unfrozen)
+if accuracy_np(unfrozen, data.val_y) >= accuracy_np(steps.probs[-1], data.val_y):
+    steps.add("3. unfreeze, differential lrs, cycle_mult=2", unfrozen)
 else:
     learn.load(f"breeds_{sz}_head")   # as in the lesson: keep the frozen model when fine-tuning does not help
-    record("3. unfreeze did not help: kept step 2's model", steps[-1][1], probs=True)
-print("step 3:", steps[-1][0])
+    steps.add("3. unfreeze did not help: kept step 2's model", steps.probs[-1], probs=True)
+print("step 3:", steps.names[-1])
 _ = learn.save(f"breeds_{sz}_before_resize")
 
 # %% [markdown]
@@ -224,7 +217,7 @@ learn.fit(LR, 3, cycle_len=1);
 
 # %%
 learn.fit(LR, 3 if FULL else 2, cycle_len=1, cycle_mult=2)
-record(f"4. progressive resizing to {sz2}", learn.sched.last_preds())
+steps.add(f"4. progressive resizing to {sz2}", learn.sched.last_preds())
 n_extra = int(sum(learn.history.fit >= learn.n_fit - 1))  # epochs of the two fits above
 fig = learn.sched.plot_lr()
 plt.show()
@@ -240,7 +233,7 @@ ctrl.freeze()
 ctrl.quiet = True
 ctrl.fit(LR, 3, cycle_len=1)
 ctrl.fit(LR, 3 if FULL else 2, cycle_len=1, cycle_mult=2)
-resize_vs_same = paired_change(ctrl.sched.last_preds(), steps[-1][1], data.val_y)
+resize_vs_same = paired_change(ctrl.sched.last_preds(), steps.probs[-1], data.val_y)
 print(f"{n_extra} extra epochs at {sz2} px vs the same epochs at {sz} px: {resize_vs_same.delta:+.3f} +- "
       f"{resize_vs_same.se:.3f} (fixed {resize_vs_same.fixed}, broke {resize_vs_same.broken} images)")
 
@@ -253,7 +246,7 @@ print(f"{n_extra} extra epochs at {sz2} px vs the same epochs at {sz} px: {resiz
 # %%
 log_preds, y = learn.TTA()
 probs = np.mean(np.exp(log_preds), 0)
-record("5. + TTA", probs, probs=True)
+steps.add("5. + TTA", probs, probs=True)
 print(f"log loss with TTA {log_loss(y, probs):.3f}; chance ln {data.c} = {math.log(data.c):.3f}")
 
 # %%
@@ -284,42 +277,14 @@ pd.read_csv(fn).iloc[:3, :5].round(4)
 # same images, with its paired standard error and the images it fixed and broke.
 
 # %%
-y_val = data.val_y
-rows, prev = [], None
-for step, p in steps:
-    acc = accuracy_np(p, y_val)
-    row = {"step": step, "accuracy": acc, "±": accuracy_se(acc, n_val), "log loss": log_loss(y_val, p)}
-    if prev is not None:
-        ch = paired_change(prev, p, y_val)
-        row.update({"change": ch.delta, "change ±": ch.se, "fixed": ch.fixed, "broke": ch.broken})
-    rows.append(row)
-    prev = p
-summary = pd.DataFrame(rows).set_index("step")
-# three decimals, whole numbers of images, blanks where a step has no step before it
-shown = summary.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else
-                                          f"{v:.0f}" if col.name in ("fixed", "broke") else f"{v:.3f}"))
-shown
-
+summary = steps.table()
+steps.shown()
 
 # %%
-def verdict(delta: float, se: float) -> str:
-    """How a change compares with its noise."""
-    if se == 0:
-        return "no image changed its verdict" if delta == 0 else f"{delta:+.3f}"
-    if delta / se > 2:
-        return f"helped, by more than twice its standard error ({delta:+.3f} +- {se:.3f})"
-    if delta / se < -2:
-        return f"hurt, by more than twice its standard error ({delta:+.3f} +- {se:.3f})"
-    return f"moved accuracy by {delta:+.3f} +- {se:.3f}: within the noise"
-
-
-for step, r in summary.iloc[1:].iterrows():
-    print(f"{step}: {verdict(r['change'], r['change ±'])}")
-print(f"resizing vs the same epochs at {sz} px (the control): {verdict(resize_vs_same.delta, resize_vs_same.se)}")
-whole = paired_change(steps[0][1], steps[-1][1], y_val)
+print("\n".join(steps.verdicts()))
+print(f"resizing vs the same epochs at {sz} px (the control): {verdict(resize_vs_same)}")
 first, final = summary.iloc[0], summary.iloc[-1]
-print(f"the whole chain: {verdict(whole.delta, whole.se)}; log loss {first['log loss']:.3f} -> "
-      f"{final['log loss']:.3f} (chance {math.log(data.c):.3f})")
+print(f"log loss {first['log loss']:.3f} -> {final['log loss']:.3f} (chance {math.log(data.c):.3f})")
 print(f"for scale: the head-only step moved by {seed_accs.std(ddof=1):.3f} (sd) between seeds")
 
 # %% [markdown]
@@ -336,7 +301,7 @@ MIN_FINAL_ACC = 0.8 if FULL else 0.6  # bench/transfer.py: 0.82 +- 0.02 at 224 p
 assert final["accuracy"] > MIN_FINAL_ACC, f"final accuracy {final['accuracy']:.3f} not above {MIN_FINAL_ACC}"
 assert final["log loss"] < math.log(data.c) / 2, "log loss not far below chance"
 assert first["accuracy"] > chance + 4 * first["±"]
-assert report.ok and len(steps) == 5
+assert report.ok and len(summary) == 5
 print(f"checked: accuracy with TTA {final['accuracy']:.3f} > {MIN_FINAL_ACC} (chance {chance:.3f}); log loss "
       f"{final['log loss']:.3f} < half of chance's {math.log(data.c):.3f}; the submission matches Kaggle's format")
 print(f"this run took {time.perf_counter() - t_start:.0f} s on {default_device()}")
