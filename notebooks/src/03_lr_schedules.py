@@ -130,7 +130,11 @@ assert explorer.result.epochs == 7, explorer.result
 # the training loss. While the rate is too small the loss barely moves; then it falls fast; past a point
 # it explodes. We want **the largest rate at which the loss still clearly falls**: the lowest point of
 # the curve is already too far (the loss is about to blow up), so the suggestion is one tenth of the
-# rate at the lowest smoothed loss. The steepest point of the descent is marked too; both are reasonable.
+# rate at the lowest smoothed loss. The steepest point of the descent is marked too: course_lib fits a straight
+# line to the smoothed loss over one decade of rates around each point and takes the most negative slope
+# before the minimum, so a single noisy batch cannot move it (`tests/test_plots.py` checks this on noisy
+# made-up curves). Both markers lie on the falling part of the curve, before its minimum; the cell after
+# the plot checks that on this run.
 
 # %%
 from course_lib.datasets import find_real
@@ -145,6 +149,20 @@ finder = learn.lr_find()
 fig = learn.sched.plot()
 plt.show()
 
+# %%
+from course_lib.schedules import smooth
+
+s = learn.sched.suggestion()
+lrs_f = np.array([l[-1] for l in finder.lrs])
+sm = smooth(finder.losses)
+skip, skip_end = min(10, len(sm) // 10), min(5, len(sm) // 10)  # as the suggestion skips them
+i_low = int(np.nanargmin(sm[skip:len(sm) - skip_end])) + skip
+at = lambda lr: sm[int(np.argmin(np.abs(np.log(lrs_f) - np.log(lr))))]
+assert s.steep <= lrs_f[i_low] and s.lr <= lrs_f[i_low], (s, lrs_f[i_low])
+assert at(s.steep) < sm[skip] and at(s.lr) < sm[skip], "a marker is not on the falling part"
+print(f"lowest smoothed loss at lr {lrs_f[i_low]:.2g}; suggestion {s.lr:.2g} and steepest descent {s.steep:.2g} "
+      f"both lie before it, with losses {at(s.lr):.3f} and {at(s.steep):.3f} below the start's {sm[skip]:.3f}")
+
 # %% [markdown]
 # The smoothing matters: the raw batch losses are noisy, and the first and last points are usually left
 # out (`n_skip`, `n_skip_end`). Move the sliders to see how the suggestion depends on them.
@@ -158,7 +176,7 @@ display(finder_explorer)
 # The same figure without a live kernel, with no smoothing at all (beta 0) next to the default (0.98):
 
 # %%
-fig, axs = plt.subplots(1, 2, figsize=(13, 4))
+fig, axs = plt.subplots(1, 2, figsize=(17, 4.5))
 lr_find_figure(finder, beta=0.0, ax=axs[0])
 _, s = lr_find_figure(finder, n_skip=min(10, len(finder.losses) // 10), beta=0.98, ax=axs[1])
 axs[0].set_title("raw losses: too noisy to read")
