@@ -1,9 +1,10 @@
 """`python -m course_lib`: the lesson's dogs-vs-cats recipe, headless, step by step, with a summary table.
 
 By default it runs on the generated offline sample with EfficientNet-Lite0 and its ImageNet weights (from an
-installed package, no download) at 224 px on the CPU; `--full` uses the real Kaggle data under data/dogscats,
-resnet34 with torchvision's ImageNet weights and the lesson's sizes; `--arch resnet_mini` uses the small
-backbone pretrained on generated images (fastest, for smoke runs).
+installed package, no download) at 224 px on the CPU; `--full` uses the real data under data/dogscats
+(`--full --download` fetches it first when it is missing), resnet34 with torchvision's ImageNet weights and the
+lesson's sizes; `--arch resnet_mini` uses the small backbone pretrained on generated images (fastest, for smoke
+runs).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import ConvLearner, ImageClassifierData, accuracy_np, set_seed, tfms_from_model, transforms_side_on
+from . import datasets
 from .datasets import find_real
 from .synthetic import ensure_sample
 
@@ -25,6 +27,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, help="folder in the from_paths layout (default: the generated sample)")
     p.add_argument("--full", action="store_true", help="real Kaggle data in data/dogscats, resnet34, sz 224, bs 64")
+    p.add_argument("--download", action="store_true",
+                   help="with --full: download the real data first if it is missing (about 840 MB; 1.7 GB of disk)")
     p.add_argument("--arch", help="efficientnet_lite0 (the offline default), resnet_mini (bundled, fastest), "
                                   "resnet18, resnet34 (default with --full), resnet50, resnext50, densenet121")
     p.add_argument("--sz", type=int, help="image size (default 224, or 96 for resnet_mini)")
@@ -42,7 +46,29 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.error(f"--{name} must be at least {low}, got {v}")
     if a.lr <= 0:
         p.error(f"--lr must be above 0, got {a.lr}")
+    if a.download and (not a.full or a.data is not None):
+        p.error("--download goes with --full (it fetches data/dogscats); "
+                "for other data sets: python -m course_lib.datasets --download NAME")
     return a
+
+
+def full_data(download: bool, root: str = "data") -> Path:
+    """root/dogscats; downloaded first when asked, else an exit that prints the one command to run (no prompt)."""
+    try:
+        return find_real("dogscats", root)
+    except FileNotFoundError as e:
+        if not download and Path(root, "dogscats").exists():
+            sys.exit(str(e))  # a folder is there but incomplete: what is missing, and the routes
+        if not download:
+            sys.exit(f"The real dogscats data is not in {root}/dogscats yet. One command gets it (about 840 MB, "
+                     f"1.7 GB of disk) and runs the lesson:\n"
+                     f"    python -m course_lib --full --download\n"
+                     f"or only the data: python -m course_lib.datasets --download dogscats\n"
+                     f"(python -m course_lib.datasets --real says what is there, and the routes by hand)")
+    try:
+        return datasets.download("dogscats", root)
+    except datasets.DownloadError as e:
+        sys.exit(f"error: {e}")
 
 
 def main(argv=None) -> pd.DataFrame:
@@ -59,7 +85,7 @@ def main(argv=None) -> pd.DataFrame:
     if a.data is not None:
         path = a.data
     elif a.full:
-        path = find_real("dogscats")
+        path = full_data(a.download)
     else:
         path = ensure_sample("dogscats")
     test_name = "test1" if (path / "test1").is_dir() else None

@@ -107,8 +107,9 @@ def load_imagenet_state(arch) -> dict:
     fn = weights_file(arch)
     try:
         # torchvision's own loader: reads the cached file, or downloads it to a temporary file and moves it
-        # into place (an interrupted download leaves no half file under the final name)
-        return w.get_state_dict(progress=True)
+        # into place (an interrupted download leaves no half file under the final name); check_hash compares
+        # a fresh download with the sha256 prefix in torchvision's file name (resnet34-b627a593.pth)
+        return w.get_state_dict(progress=True, check_hash=True)
     except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
         raise WeightsUnavailableError(
             f"ImageNet weights for {spec.name} are not cached and could not be downloaded ({e}).\n"
@@ -117,7 +118,10 @@ def load_imagenet_state(arch) -> dict:
             f"  or use what works offline: ConvLearner.pretrained('efficientnet_lite0', data) (ImageNet "
             f"weights from an installed package), 'resnet_mini' (the bundled backbone), or pretrained=False "
             f"for random initialisation.") from e
-    except (RuntimeError, EOFError, OSError) as e:  # a damaged cached file
+    except (RuntimeError, EOFError, OSError) as e:  # a damaged cached file, or a download of the wrong file
+        if not fn.exists():  # check_hash refused the download and torchvision removed it
+            raise WeightsUnavailableError(f"The download of {w.url} is not the published file ({e}); nothing "
+                                          f"was kept. Run again, or copy the file to {fn} by hand.") from e
         raise WeightsUnavailableError(f"Weights file {fn} is unreadable ({e}); delete it to download it again.") from e
 
 
