@@ -286,11 +286,11 @@ fig = interp.plot_confusion_matrix()
 plt.show()
 
 # %%
-for c in data.classes:
+for c in data.classes:   # at 112 px: six rows of full-size images would make the notebook too big to read
     for plot in (interp.plot_most_correct, interp.plot_most_incorrect):
-        fig = plot(c)
+        fig = plot(c, sz=112)
         plt.show()
-    fig = interp.plot_most_uncertain(cls=c)
+    fig = interp.plot_most_uncertain(cls=c, sz=112)
     plt.show()
 
 # %% [markdown]
