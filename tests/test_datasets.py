@@ -149,6 +149,16 @@ def test_second_call_does_not_regenerate(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no leftovers
 
 
+def test_saved_models_cache_and_submissions_keep_the_sample(tmp_path):
+    path = S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
+    ino = path.stat().st_ino
+    for rel in ("models/after_head.pt", "tmp/act_x.pt", "subm/redux.csv"):  # what a notebook run writes
+        (path / rel).parent.mkdir(exist_ok=True)
+        (path / rel).write_bytes(b"x")
+    S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
+    assert path.stat().st_ino == ino and (path / "models" / "after_head.pt").is_file()  # not rebuilt, not lost
+
+
 def test_incomplete_sample_is_remade(tmp_path):
     path = S.make_dogscats(tmp_path / "s", n_train=2, n_valid=1, n_test=1)
     (path / "train" / "cats" / "cat.0.jpg").unlink()

@@ -34,8 +34,18 @@ VERSION = 2  # bump whenever the drawings change, so that samples already on dis
 MARKER = ".sample.json"  # written last into a finished sample; its absence means "not ours"
 SAMPLES = ("dogscats", "dogbreeds")
 
+# what training writes into a data folder (checkpoints, the precompute cache, submissions): a student's saved
+# models are not part of the sample, and must not make it look changed (which would rebuild it and lose them)
+WORK_DIRS = frozenset({"models", "tmp", "subm"})
+
+
 def _count_files(path: Path) -> int:
-    return sum(len([f for f in fs if f != MARKER]) for _, _, fs in os.walk(path))
+    n = 0
+    for root, dirs, fs in os.walk(path):
+        if Path(root) == path:
+            dirs[:] = [d for d in dirs if d not in WORK_DIRS]
+        n += len([f for f in fs if f != MARKER])
+    return n
 
 
 def _is_ours_and_current(path: Path, params: dict) -> bool | None:
