@@ -1,4 +1,4 @@
-"""The schedule explorer in a real JupyterLab, driven by headless Chromium: run the cell, move a slider, see the figure change.
+"""The schedule explorer in JupyterLab, driven by headless Chromium: run it, move a slider, see the figure redrawn.
 
 Needs Debian's `chromium` and `chromium-driver` (apt-get install chromium chromium-driver) and selenium; without
 them the test is skipped with the reason. Nothing here downloads a browser or a driver: both paths are given to

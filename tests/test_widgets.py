@@ -69,7 +69,8 @@ def _png_size(b64: str) -> tuple[int, int]:
     return Image.open(io.BytesIO(base64.b64decode(b64))).size
 
 
-@pytest.mark.parametrize("make", [schedule_explorer, lambda: lr_find_explorer(FakeFinder())], ids=["schedule", "lr_find"])
+@pytest.mark.parametrize("make", [schedule_explorer, lambda: lr_find_explorer(FakeFinder())],
+                         ids=["schedule", "lr_find"])
 def test_explorer_displays_widget_and_static_figure(make, monkeypatch):
     """display() gives the live widget, then the current figure as a PNG for pages without a kernel."""
     import course_lib.classroom.widgets as widgets
