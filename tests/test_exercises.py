@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from course_lib.classroom import exercises as ex
+from course_lib.metrics import accuracy_np
+from course_lib.schedules import smooth
 from course_lib.classroom.grade import grade, main, markers, run_notebook, table, write_csv
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -31,11 +33,37 @@ def _load(path: Path):
 build = _load(NB_DIR / "build.py")  # the notebook builder, which also writes the exercises
 
 
+def _history(trn, val) -> pd.DataFrame:
+    """An epoch table as learn.history gives it."""
+    return pd.DataFrame({"epoch": range(len(trn)), "trn_loss": trn, "val_loss": val, "accuracy": 0.6, "time": "0:00"})
+
+
+UNDER = _history([1.36, 1.1], [0.81, 0.78])                          # training loss above validation loss
+OVER = _history([1.3, 0.8, 0.5, 0.3, 0.2], [0.9, 0.85, 1.0, 1.3, 1.5])  # training falls, validation rises from its best
+FINE = _history([1.0, 0.7, 0.6], [0.8, 0.7, 0.68])                   # a little below, validation still at its best
+
+
+def _tta_case(fixed: int, n: int = 200, right: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    """(log_preds (5, n, 2), y): the plain pass gets `right` images right; averaging the passes fixes `fixed` more."""
+    y = np.arange(n) % 2
+    p_true = np.full((5, n), 0.3)
+    p_true[:, :right] = 0.7                       # right in every pass
+    p_true[1:, right:right + fixed] = 0.9         # wrong in the plain pass, right on average: (0.3 + 4 * 0.9) / 5
+    probs = np.zeros((5, n, 2))
+    probs[:, np.arange(n), y] = p_true
+    probs[:, np.arange(n), 1 - y] = 1 - p_true
+    return np.log(probs), y
+
+
 @pytest.fixture(scope="module")
 def sol():
-    """The answers of src/solutions.py, run as plain Python: the checkers must accept exactly these."""
+    """The answers of src/solutions.py, run as plain Python on recorded runs: the checkers must accept these."""
     _, nb = build.exercise_notebooks()
-    ns = {"np": np, "pd": pd, "math": math, "lr": 1e-2}
+    run_lrs, run_losses = ex.lr_find_record()
+    tta_log_preds, y_valid = _tta_case(fixed=4)
+    ns = {"np": np, "pd": pd, "math": math, "lr": 1e-2, "smooth": smooth, "accuracy_np": accuracy_np,
+          "run_lrs": run_lrs, "run_losses": run_losses, "shown": slice(10, len(run_lrs) - 5),
+          "history_a": UNDER, "history_b": OVER, "tta_log_preds": tta_log_preds, "y_valid": y_valid}
     for c in nb.cells:
         if build.is_solution(c):
             exec(c.source, ns)
@@ -45,7 +73,10 @@ def sol():
 def test_solutions_pass_and_print_a_marker(sol, capsys):
     results = [ex.check_sgdr(sol["lr_at"]), ex.check_lr_pick(sol["lr_pick"]),
                ex.check_diff_lrs(sol["lrs_photos"], sol["lrs_satellite"]), ex.check_tta(sol["average_tta"]),
-               ex.check_log_loss(sol["my_log_loss"]), ex.check_submission_df(sol["make_df"])]
+               ex.check_log_loss(sol["my_log_loss"]), ex.check_submission_df(sol["make_df"]),
+               ex.check_lr_run(sol["my_lr"], sol["lr_reason"], sol["run_lrs"], sol["run_losses"]),
+               ex.check_fit_verdict(sol["verdict_a"], sol["verdict_b"], sol["history_a"], sol["history_b"]),
+               ex.check_tta_noise(sol["tta_helped"], sol["acc_se"], sol["tta_log_preds"], sol["y_valid"])]
     assert [r.exercise for r in results] == list(ex.EXERCISES)
     assert all(r.passed for r in results), [str(r) for r in results if not r.passed]
     out = capsys.readouterr().out
@@ -191,6 +222,135 @@ def test_exceptions_in_student_code_become_feedback(check, capsys):
     assert not r.passed and "expected a function" in r.message
 
 
+# ---- the exercises that read a run ----------------------------------------------------------------------------
+
+def test_lr_range_is_read_from_the_curve():
+    lrs, losses = ex.lr_find_record()
+    lo, hi = ex.lr_range(lrs, losses)
+    assert 1e-4 < lo < 3e-3 < 0.05 < hi < 0.3  # the record falls from about 1e-3 and bottoms out near 0.1
+    lo2, hi2 = ex.lr_range(lrs / 100, losses)  # the same curve two decades to the left
+    assert lo2 == pytest.approx(lo / 100) and hi2 == pytest.approx(hi / 100)
+
+
+@pytest.mark.parametrize("pick, reason, passed, words", [
+    (1e-2, "b", True, "lies on the falling part"),
+    (3e-2, " B ", True, "lies on the falling part"),
+    (0.5, "b", False, "about to blow up"),
+    (1e-5, "b", False, "has not started to fall"),
+    (1e-2, "a", False, "already too large"),
+    (1e-2, "c", False, "worst choice"),
+    (1e-2, "d", False, "barely learns"),
+    (1e-2, "e", False, "one of the letters"),
+    (1e-2, ..., False, "replace the `...`"),
+    (..., "b", False, "replace the `...`"),
+    (-1e-2, "b", False, "must be positive"),
+], ids=["middle", "upper-case-reason", "past-minimum", "flat-start", "reason-lowest", "reason-largest",
+        "reason-no-move", "reason-unknown", "no-reason", "no-lr", "negative"])
+def test_lr_run(pick, reason, passed, words):
+    lrs, losses = ex.lr_find_record()
+    r = ex.check_lr_run(pick, reason, lrs, losses, quiet=True)
+    assert r.passed is passed and words in r.message + r.hint, r
+
+
+def test_lr_run_judges_against_the_students_own_curve():
+    lrs, losses = ex.lr_find_record()
+    assert ex.check_lr_run(1e-2, "b", lrs, losses, quiet=True).passed
+    r = ex.check_lr_run(1e-2, "b", lrs / 100, losses, quiet=True)  # on a curve two decades to the left: too high
+    assert not r.passed and "past the lowest point" in r.message
+    r = ex.check_lr_run(1e-2, "b", lrs * 100, losses, quiet=True)  # two decades to the right: not falling yet
+    assert not r.passed and "has not started to fall" in r.message
+
+
+def test_lr_run_warns_when_a_tenth_of_the_minimum_is_too_low():
+    """On a short descent the lesson's rule of thumb lands on the flat start: the hint says so."""
+    lrs = np.logspace(-5, 1, 100)
+    losses = np.interp(np.log10(lrs), [-5, -2, -1.5, 1], [1.0, 1.0, 0.6, 5.0])  # flat, half a decade down, blow-up
+    lo, hi = ex.lr_range(lrs, losses)
+    assert hi / 10 < lo < hi
+    r = ex.check_lr_run(hi / 10, "b", lrs, losses, quiet=True)
+    assert not r.passed and "has not started to fall" in r.message and "too low on this curve" in r.hint
+    assert ex.check_lr_run((lo * hi) ** 0.5, "b", lrs, losses, quiet=True).passed
+
+
+def test_lr_run_explains_a_sweep_that_never_falls():
+    lrs = np.logspace(-5, 1, 100)
+    r = ex.check_lr_run(1e-3, "b", lrs, np.linspace(1.0, 5.0, 100), quiet=True)
+    assert not r.passed and "never falls" in r.message and "lower start_lr" in r.hint
+    r = ex.check_lr_run(1e-3, "b", lrs, np.ones(7), quiet=True)
+    assert not r.passed and "same length" in r.message
+
+
+@pytest.mark.parametrize("table, want", [(UNDER, "underfitting"), (OVER, "overfitting"), (FINE, "neither")],
+                         ids=["under", "over", "neither"])
+def test_fit_diagnosis(table, want):
+    assert ex.fit_diagnosis(table) == want
+
+
+@pytest.mark.parametrize("a, b, ha, hb, passed, words", [
+    ("underfitting", "overfitting", UNDER, OVER, True, "run A is underfitting and run B is overfitting"),
+    ("neither", "Overfitting", FINE, OVER, True, "run A is neither"),
+    ("overfitting", "overfitting", UNDER, OVER, False, "does better on images it never trained on"),
+    ("underfitting", "underfitting", UNDER, OVER, False, "memorises its training images"),
+    ("overfitting", "overfitting", FINE, OVER, False, "fits about right"),
+    ("underfitting", "overfitting", OVER, UNDER, False, "memorises"),  # the same words, other tables: judged on them
+    ("under", "overfitting", UNDER, OVER, False, "one of the three words"),
+    (..., "overfitting", UNDER, OVER, False, "replace the `...`"),
+    ("underfitting", "overfitting", UNDER.drop(columns="val_loss"), OVER, False, "learn.history"),
+], ids=["right", "neither", "A-wrong", "B-wrong", "fine-called-over", "tables-swapped", "bad-word", "no-answer",
+        "no-val-loss"])
+def test_fit_verdict(a, b, ha, hb, passed, words):
+    r = ex.check_fit_verdict(a, b, ha, hb, quiet=True)
+    assert r.passed is passed and words in r.message + r.hint, r
+    if not passed and "never trained" in r.hint:
+        assert "trn_loss 1.100 and val_loss 0.780" in r.message  # the student's own numbers, quoted
+
+
+def _tta_answer(log_preds, y, se_of=lambda p, n: math.sqrt(p * (1 - p) / n)):
+    plain = accuracy_np(log_preds[0], y)
+    avg = accuracy_np(np.exp(log_preds).mean(0), y)
+    se = se_of(plain, len(y))
+    return avg - plain > 2 * se, se
+
+
+@pytest.mark.parametrize("fixed, helped", [(30, True), (4, False)], ids=["real-gain", "noise"])
+def test_tta_noise_right_answers(fixed, helped):
+    lp, y = _tta_case(fixed)
+    got, se = _tta_answer(lp, y)
+    assert bool(got) is helped
+    r = ex.check_tta_noise(got, se, lp, y, quiet=True)
+    assert r.passed and ("a real gain" if helped else "within the noise") in r.message, r
+    assert f"{fixed:+d} of 200 images" in r.message
+
+
+@pytest.mark.parametrize("se_of, words", [
+    (lambda p, n: p * (1 - p) / n, "that is the variance"),
+    (lambda p, n: math.sqrt(p * (1 - p)), "divide by the number of images"),
+    (lambda p, n: 100 * math.sqrt(p * (1 - p) / n), "as a fraction"),
+    (lambda p, n: 1 / n, "sqrt(p * (1 - p) / n)"),
+], ids=["variance", "no-n", "percent", "one-image"])
+def test_tta_noise_standard_error_mistakes(se_of, words):
+    lp, y = _tta_case(4)
+    helped, se = _tta_answer(lp, y, se_of)
+    r = ex.check_tta_noise(helped, se, lp, y, quiet=True)
+    assert not r.passed and words in r.hint, r
+
+
+@pytest.mark.parametrize("fixed, said, words", [
+    (4, True, "within the noise"), (30, False, "unlikely to be luck"), (4, "no", "True or False"),
+], ids=["noise-called-gain", "gain-called-noise", "not-bool"])
+def test_tta_noise_wrong_verdicts(fixed, said, words):
+    lp, y = _tta_case(fixed)
+    _, se = _tta_answer(lp, y)
+    r = ex.check_tta_noise(said, se, lp, y, quiet=True)
+    assert not r.passed and words in r.hint + r.message, r
+
+
+def test_tta_noise_bad_record_is_feedback():
+    lp, y = _tta_case(4)
+    r = ex.check_tta_noise(False, 0.03, lp[0], y, quiet=True)
+    assert not r.passed and "what learn.TTA() returned" in r.message
+
+
 def test_marker_is_one_line_and_parsed_back():
     r = ex.Result("tta", False, "m", "two\nlines  here")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
@@ -285,14 +445,15 @@ WRONG_LR_AT = "def lr_at(it, n_batch, cycle_len, cycle_mult):\n    return 1.0"
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     d = tmp_path_factory.mktemp("class")
-    paths = [
-        shutil.copy(EX_DIR / "solutions.ipynb", d / "ann.ipynb"),  # the real answers, all right
+    (d / "data").symlink_to(NB_DIR.parent / "data", target_is_directory=True)  # the run's sample data, found from d
+    ann = shutil.copy(EX_DIR / "solutions.ipynb", d / "ann.ipynb")  # the real answers, all right; it trains a model
+    others = [
         # a wrong answer, an error cell, then a right one after it
         _nb(d / "bob.ipynb", WRONG_LR_AT, "1 / 0", "import numpy as np\naverage_tta = lambda lp: np.exp(lp).mean(0)"),
         _nb(d / "cat.ipynb", RIGHT_LR_AT, "import os; os._exit(1)", "lr_pick = 0.01"),   # crashes its process
         _nb(d / "dan.ipynb", RIGHT_LR_AT, "import time; time.sleep(60)", "lr_pick = 0.01"),  # hangs
     ]
-    return grade(paths, timeout=10, progress=False)
+    return grade([ann], timeout=120, progress=False) + grade(others, timeout=10, progress=False)
 
 
 @pytest.mark.slow
@@ -355,7 +516,8 @@ def test_grader_table_and_csv(graded, tmp_path):
     lines = text.splitlines()
     assert lines[0].split() == ["exercise", "ann", "bob", "cat", "dan"]
     assert lines[2].split() == ["sgdr", "pass", "FAIL", "pass", "pass"]
-    assert ["passed", "6/6", "1/6", "1/6", "1/6"] in [l.split() for l in lines]
+    k = len(ex.EXERCISES)
+    assert ["passed", f"{k}/{k}", f"1/{k}", f"1/{k}", f"1/{k}"] in [l.split() for l in lines]
     assert ["notebook", "ok", "ok", "crashed", "timeout"] in [l.split() for l in lines]
     assert "bob / sgdr: the first 1/20 of the first cycle runs at 1/100 of the rate" in text
     assert "dan: notebook timeout" in text
@@ -377,7 +539,7 @@ def test_grader_cli_reports_unreadable_notebooks(tmp_path, capsys):
 @pytest.mark.slow
 def test_untouched_student_notebook_fails_every_checker_with_a_hint():
     """A student who runs the handed-out notebook as is gets a hint per exercise, never a traceback."""
-    g = run_notebook(EX_DIR / "student.ipynb", timeout=60, student="new")
+    g = run_notebook(EX_DIR / "student.ipynb", timeout=120, student="new")  # it trains a small model
     assert g.status == "ok", g.detail
     assert set(g.results) == set(ex.EXERCISES)
     for name, (verdict, hint) in g.results.items():

@@ -19,17 +19,22 @@ import numpy as np
 import pandas as pd
 
 from ..csvfile import read_csv
-from ..metrics import log_loss as ref_log_loss
+from ..metrics import accuracy_se, log_loss as ref_log_loss
 from ..plots import suggest
 from ..schedules import find_lrs, restart_epochs, sgdr_mult, smooth
 from ..submission import check_submission, submission_ids
+from ..synthetic import ensure_sample
 from .sandbox import SandboxTimeout, StudentError
 
 MARKER = "EXERCISE"  # grader lines: "EXERCISE <id> PASS" or "EXERCISE <id> FAIL <hint>"
-EXERCISES = ("sgdr", "lr_find", "diff_lrs", "tta", "log_loss", "submission")
-# the names each exercise's answer is bound to in the notebook: what the grader takes out of it
+EXERCISES = ("sgdr", "lr_find", "diff_lrs", "tta", "log_loss", "submission", "lr_run", "fit_verdict", "tta_noise")
+# the names each exercise's answer is bound to in the notebook: what the grader takes out of it. The last three
+# exercises read a run the notebook just made, so the grader takes that run's record out of the notebook too.
 ANSWERS = {"sgdr": ("lr_at",), "lr_find": ("lr_pick",), "diff_lrs": ("lrs_photos", "lrs_satellite"),
-           "tta": ("average_tta",), "log_loss": ("my_log_loss",), "submission": ("make_df",)}
+           "tta": ("average_tta",), "log_loss": ("my_log_loss",), "submission": ("make_df",),
+           "lr_run": ("my_lr", "lr_reason", "run_lrs", "run_losses"),
+           "fit_verdict": ("verdict_a", "verdict_b", "history_a", "history_b"),
+           "tta_noise": ("tta_helped", "acc_se", "tta_log_preds", "y_valid")}
 _results: dict[str, "Result"] = {}  # latest result per exercise in this session, for summary()
 
 
@@ -484,6 +489,217 @@ def check_submission_df(make_df, quiet: bool = False) -> Result:
     return _run("submission", check, quiet)
 
 
+# ---- 7. Reading the lr finder of a run the notebook just made -----------------------------------------------
+
+LR_RUN_STEP = "03_lr_schedules, section 6 (reading the lr finder)"
+FALL_LEVEL = 0.9  # the loss "starts to fall" where it last stands above 90% of the way from its lowest to its start
+# why one picks an lr: the student answers with a letter; "b" is the lesson's reason
+LR_REASONS = {
+    "a": "the loss is lowest there",
+    "b": "the loss is still falling clearly there, some way before its lowest point",
+    "c": "it is the largest learning rate the finder tried",
+    "d": "the loss has not started to move there, so training is safe",
+}
+REASON_HINTS = {
+    "a": "at the lowest point the loss is about to blow up: a rate there is already too large to train with",
+    "c": "past the lowest point the loss explodes; the largest rate tried is the worst choice",
+    "d": "where the loss does not move yet, the model barely learns: training would be very slow",
+}
+
+
+def find_sample(name: str = "dogscats") -> Path:
+    """The generated sample `name`: the nearest data/<name>_sample in this folder or one above, else made in ./data."""
+    for d in [Path.cwd(), *Path.cwd().parents]:
+        if (d / "data" / f"{name}_sample").is_dir():
+            return ensure_sample(name, root=d / "data")
+    return ensure_sample(name, root="data")
+
+
+def lr_range(lrs, losses) -> tuple[float, float]:
+    """(lr where the smoothed loss starts to fall, lr where it is lowest) of a recorded lr_find sweep.
+
+    The first and last points are left out, as the finder's plot does; a good pick lies between the two.
+    """
+    lrs, sm = np.asarray(lrs, dtype=float).ravel(), smooth(np.asarray(losses, dtype=float).ravel())
+    n = len(lrs)
+    a, b = min(10, n // 10), min(5, n // 10)
+    lrs, sm = lrs[a:n - b], sm[a:n - b]
+    ok = np.isfinite(sm)
+    if ok.sum() < 3:
+        raise ValueError(f"only {int(ok.sum())} usable points in the sweep; run learn.lr_find() again")
+    i_min = int(np.flatnonzero(ok)[np.argmin(sm[ok])])
+    top = float(np.nanmedian(sm[:max(1, min(10, i_min))]))  # the plateau the curve starts from
+    level = sm[i_min] + FALL_LEVEL * (top - sm[i_min])
+    high = np.flatnonzero(ok[:i_min] & (sm[:i_min] >= level))
+    return float(lrs[high[-1]] if len(high) else lrs[0]), float(lrs[i_min])
+
+
+def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> Result:
+    """Exercise 7: an lr read off the notebook's own lr_find curve (between where the loss starts to fall and its
+    lowest point), and the reason for it."""
+    def check():
+        lrs = _array(run_lrs, np.shape(run_lrs), "run_lrs")
+        losses = _array(run_losses, np.shape(run_losses), "run_losses")
+        if lrs.ndim != 1 or losses.shape != lrs.shape:
+            raise _Feedback(f"run_lrs {lrs.shape} and run_losses {losses.shape} should be two 1-D arrays of the "
+                            "same length", "run the cell that records the sweep again, unchanged")
+        try:
+            lo, hi = lr_range(lrs, losses)
+        except ValueError as e:
+            raise _Feedback(f"the recorded sweep cannot be read: {e}", "run the lr_find cell again") from None
+        if not lo < hi:
+            raise _Feedback("the recorded loss never falls, so no rate can be read off it",
+                            "run the lr_find cell again; if the loss rises from the start, lower start_lr")
+        v = _number(_answered(my_lr, "my_lr"), "my_lr")
+        # the lesson's rule of thumb, a tenth of the lowest point, can land on the flat start of a short descent
+        tenth = f"{hi / 10:.2g}" + ("" if hi / 10 > lo else ", too low on this curve: its descent is short")
+        where = (f"on your curve the smoothed loss starts to fall near lr={lo:.2g} and is lowest near {hi:.2g}; "
+                 f"pick a rate between the two (the lesson's rule of thumb, a tenth of the lowest point: {tenth})")
+        if v <= 0:
+            raise _Feedback(f"my_lr is {v:g}; a learning rate must be positive", where)
+        if v >= hi:
+            raise _Feedback(f"{v:.2g} is at or past the lowest point of your curve ({hi:.2g})",
+                            f"there the loss is about to blow up (or already does); go back to where it still falls "
+                            f"clearly. {where}; see {LR_RUN_STEP}")
+        if v <= lo:
+            raise _Feedback(f"{v:.2g} is where your loss has not started to fall yet (it starts near {lo:.2g})",
+                            f"a rate there trains very slowly; pick the largest rate where the loss still falls "
+                            f"clearly. {where}; see {LR_RUN_STEP}")
+        reason = _answered(lr_reason, "lr_reason")
+        key = str(reason).strip().lower()
+        if key not in LR_REASONS:
+            raise _Feedback(f"lr_reason is {reason!r}; expected one of the letters {', '.join(LR_REASONS)}",
+                            "set lr_reason to the letter of the sentence that says why, e.g. \"a\"")
+        if key != "b":
+            raise _Feedback(f"{v:.2g} is a good rate, but not because {LR_REASONS[key]!r}",
+                            f"{REASON_HINTS[key]}; see {LR_RUN_STEP}")
+        return f"{v:.2g} lies on the falling part of your curve ({lo:.2g} to {hi:.2g}), where the loss still falls"
+    return _run("lr_run", check, quiet)
+
+
+# ---- 8. Under- or over-fitting, from the epoch tables the notebook just printed -------------------------------
+
+FIT_STEP = "01_dogs_vs_cats, fine-tuning: the note on training loss above validation loss"
+VERDICTS = ("underfitting", "overfitting", "neither")
+UNDER_RATIO = 1.05   # training loss this much above validation loss: the model has not fit its training set yet
+OVER_RATIO = 0.8     # training loss this far below validation loss ...
+OVER_RISE = 1.2      # ... while validation loss has risen this much above its best epoch: memorising
+
+
+def fit_diagnosis(history: pd.DataFrame) -> str:
+    """'underfitting', 'overfitting' or 'neither', read from an epoch table's trn_loss and val_loss columns.
+
+    Underfitting: the last training loss above the validation loss (dropout and augmentation handicap training;
+    the model does better on images it never saw). Overfitting: training loss well below validation loss, and
+    validation loss risen from its best epoch. Anything between is neither.
+    """
+    trn, val = (np.asarray(history[c], dtype=float) for c in ("trn_loss", "val_loss"))
+    if trn[-1] > UNDER_RATIO * val[-1]:
+        return "underfitting"
+    if trn[-1] < OVER_RATIO * val[-1] and val[-1] > OVER_RISE * val.min():
+        return "overfitting"
+    return "neither"
+
+
+def _losses(history, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The trn_loss and val_loss columns of an epoch table (learn.history), checked."""
+    if not isinstance(history, pd.DataFrame) or not {"trn_loss", "val_loss"} <= set(history.columns):
+        raise _Feedback(f"{name} should be the epoch table, learn.history (a DataFrame with trn_loss and "
+                        f"val_loss); got {type(history).__name__}", "run the training cell again, unchanged")
+    try:
+        trn, val = (history[c].to_numpy(dtype=float) for c in ("trn_loss", "val_loss"))
+    except (TypeError, ValueError):
+        raise _Feedback(f"{name} has losses that are not numbers", "run the training cell again, unchanged") from None
+    if len(trn) == 0 or not (np.all(np.isfinite(trn)) and np.all(np.isfinite(val))):
+        raise _Feedback(f"{name} holds no finite losses", "run the training cell again, unchanged")
+    return trn, val
+
+
+FIT_HINTS = {
+    "underfitting": "training loss above validation loss means the model does better on images it never trained "
+                    "on: dropout (and augmentation) handicap it in training, and it has not fit the training set "
+                    "yet. Train longer or with less dropout",
+    "overfitting": "training loss far below validation loss, with validation loss risen from its best epoch, means "
+                   "the model memorises its training images. Stop earlier, or add augmentation, dropout or data",
+    "neither": "training loss a little below validation loss, with validation loss still near its best, is a "
+               "model that fits about right: neither sign is there",
+}
+
+
+def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = False) -> Result:
+    """Exercise 8: under- or over-fitting, for two runs, judged from their own epoch tables."""
+    def check():
+        found = []
+        for run, said, hist in (("a", verdict_a, history_a), ("b", verdict_b, history_b)):
+            trn, val = _losses(hist, f"history_{run}")
+            want = fit_diagnosis(hist)
+            said = _answered(said, f"verdict_{run}")
+            if not isinstance(said, str) or said.strip().lower() not in VERDICTS:
+                raise _Feedback(f"verdict_{run} is {_short(said)}; expected one of {', '.join(map(repr, VERDICTS))}",
+                                "answer with one of the three words, as a string")
+            if said.strip().lower() != want:
+                best = int(np.argmin(val))
+                raise _Feedback(f"verdict_{run} = {said!r}, but run {run.upper()} ends with trn_loss {trn[-1]:.3f} "
+                                f"and val_loss {val[-1]:.3f}, and its best val_loss was {val[best]:.3f} (epoch "
+                                f"{best})", f"{FIT_HINTS[want]}; see {FIT_STEP}")
+            found.append(f"run {run.upper()} is {want}")
+        return " and ".join(found) + ", read from the last epoch's training and validation losses"
+    return _run("fit_verdict", check, quiet)
+
+
+# ---- 9. Did TTA help by more than the noise? -----------------------------------------------------------------
+
+TTA_NOISE_STEP = "01_dogs_vs_cats, 'How precise is a validation accuracy?'"
+
+
+def tta_gain(log_preds, y) -> tuple[float, float, float]:
+    """(accuracy of the plain pass, accuracy of the TTA average, binomial standard error of the plain accuracy)."""
+    lp, y = np.asarray(log_preds, dtype=float), np.asarray(y).astype(int)
+    plain = float((lp[0].argmax(1) == y).mean())
+    avg = float((np.exp(lp).mean(0).argmax(1) == y).mean())
+    return plain, avg, accuracy_se(plain, len(y))
+
+
+def check_tta_noise(tta_helped, acc_se, tta_log_preds, y_valid, quiet: bool = False) -> Result:
+    """Exercise 9: the standard error of the plain accuracy, and whether TTA's gain exceeds two of them."""
+    def check():
+        lp = _array(tta_log_preds, np.shape(tta_log_preds), "tta_log_preds")
+        y = np.asarray(y_valid)
+        if lp.ndim != 3 or y.shape != (lp.shape[1],):
+            raise _Feedback(f"tta_log_preds {lp.shape} and y_valid {y.shape} should be what learn.TTA() returned: "
+                            "(passes, images, classes) and (images,)", "run the TTA cell again, unchanged")
+        plain, avg, se = tta_gain(lp, y)
+        n = len(y)
+        se_tta = accuracy_se(avg, n)
+        got = _number(_answered(acc_se, "acc_se"), "acc_se")
+        if not any(math.isclose(got, s, rel_tol=0.02, abs_tol=1e-4) for s in (se, se_tta)):
+            if any(math.isclose(got, s * s, rel_tol=0.02) for s in (se, se_tta)):
+                hint = "that is the variance; the standard error is its square root"
+            elif any(math.isclose(got, s * math.sqrt(n), rel_tol=0.02) for s in (se, se_tta)):
+                hint = f"divide by the number of images (n = {n}) inside the square root"
+            elif any(math.isclose(got, 100 * s, rel_tol=0.02) for s in (se, se_tta)):
+                hint = "give it as a fraction, like the accuracy (0.035, not 3.5)"
+            else:
+                hint = (f"the standard error of an accuracy p measured on n images is sqrt(p * (1 - p) / n); "
+                        f"see {TTA_NOISE_STEP}")
+            raise _Feedback(f"acc_se is {got:.4g}; expected {se:.4f} for accuracy {plain:.3f} on {n} images", hint)
+        if not isinstance(tta_helped, (bool, np.bool_)):
+            raise _Feedback(f"tta_helped is {_short(tta_helped)}; expected True or False",
+                            "answer with a boolean: True if TTA gained more than two standard errors")
+        gain = avg - plain
+        real = gain > 2 * se
+        facts = (f"TTA moved accuracy from {plain:.3f} to {avg:.3f} ({gain:+.3f}, {round(gain * n):+d} of {n} "
+                 f"images); two standard errors are {2 * se:.3f}")
+        # the standard error of either accuracy is a fair yardstick: where they disagree, either verdict stands
+        if bool(tta_helped) not in {real, gain > 2 * se_tta}:
+            hint = ("a change smaller than two standard errors is within the noise: another seed or another "
+                    "validation set could give the opposite" if not real else
+                    "a gain of more than two standard errors is unlikely to be luck")
+            raise _Feedback(f"tta_helped = {bool(tta_helped)}, but {facts}", f"{hint}; see {TTA_NOISE_STEP}")
+        return facts + (": a real gain" if real else ": within the noise")
+    return _run("tta_noise", check, quiet)
+
+
 def summary() -> None:
     """Print how many exercises passed in this session (the latest try of each)."""
     done = [e for e in EXERCISES if e in _results]
@@ -494,4 +710,5 @@ def summary() -> None:
 
 # the checker of each exercise, called with the answers named in ANSWERS (the grader's entry point)
 CHECKS = {"sgdr": check_sgdr, "lr_find": check_lr_pick, "diff_lrs": check_diff_lrs, "tta": check_tta,
-          "log_loss": check_log_loss, "submission": check_submission_df}
+          "log_loss": check_log_loss, "submission": check_submission_df, "lr_run": check_lr_run,
+          "fit_verdict": check_fit_verdict, "tta_noise": check_tta_noise}

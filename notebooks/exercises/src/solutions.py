@@ -1,19 +1,25 @@
 # %% [markdown]
 # # Exercises — lesson 2: schedules, learning rates, TTA, log loss and a submission
 #
-# Six short exercises on what lesson 2 taught. Write your answer in each cell marked `# YOUR CODE`, then run
+# Nine short exercises on what lesson 2 taught. Write your answer in each cell marked `# YOUR CODE`, then run
 # the check cell below it: it tries your answer on several cases and tells you what it expected, what it got,
-# and which lesson step to re-read. Everything runs in seconds on a CPU, offline.
+# and which lesson step to re-read. Exercises 7 to 9 read a small run you make in this notebook: the checks
+# judge your answer against that run's own numbers. Everything runs in seconds on a CPU, offline.
 
 # %%
+# %matplotlib inline
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from course_lib.classroom.exercises import (check_diff_lrs, check_log_loss, check_lr_pick, check_sgdr,
-                                            check_submission_df, check_tta, lr_find_record, summary)
+from course_lib import ConvLearner, ImageClassifierData, set_seed, tfms_from_model, transforms_side_on
+from course_lib.classroom.exercises import (LR_REASONS, check_diff_lrs, check_fit_verdict, check_log_loss,
+                                            check_lr_pick, check_lr_run, check_sgdr, check_submission_df, check_tta,
+                                            check_tta_noise, find_sample, lr_find_record, summary)
+from course_lib.metrics import accuracy_np
+from course_lib.plots import loss_ylim
 from course_lib.schedules import smooth
 
 # %% [markdown]
@@ -131,6 +137,115 @@ def make_df(probs, fnames, classes):
 
 # %%
 check_submission_df(make_df)
+
+# %% [markdown]
+# ## 7. Read the lr finder of your own run
+#
+# Exercises 7 to 9 read a run you make here: EfficientNet-Lite0 with its ImageNet weights, on small 64 px
+# images of the offline dogs-vs-cats sample, training only the head on cached activations
+# (`precompute=True`). It takes a few seconds. First the lr finder, plotted as `learn.sched.plot()` would,
+# without the suggestion marked:
+
+# %%
+PATH = find_sample("dogscats")  # the repository's data/dogscats_sample (made if missing: a few seconds)
+arch, sz = "efficientnet_lite0", 64
+data = ImageClassifierData.from_paths(PATH, bs=32, tfms=tfms_from_model(arch, sz, aug_tfms=transforms_side_on),
+                                      num_workers=0)
+set_seed(0)
+learn = ConvLearner.pretrained(arch, data, precompute=True)
+finder = learn.lr_find()
+run_lrs = np.array([l[-1] for l in finder.lrs])  # the head's lr at each batch of the sweep
+run_losses = np.array(finder.losses)             # the training loss of each batch
+
+shown = slice(10, len(run_lrs) - 5)  # the first and last points are noisy: left out, as the finder's plot does
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(run_lrs[shown], smooth(run_losses)[shown])
+ax.set_xscale("log")
+ax.set_ylim(*loss_ylim(smooth(run_losses)[shown]))  # the blow-up at the end runs off the top
+ax.set_xlabel("learning rate (log scale)")
+ax.set_ylabel("training loss (smoothed)")
+plt.show()
+
+# %% [markdown]
+# Set `my_lr` to the learning rate you would train this model with, read off your plot, and `lr_reason` to the
+# letter of the reason:
+
+# %%
+for letter, why in LR_REASONS.items():
+    print(f"{letter}: {why}")
+
+# %%
+# SOLUTION
+my_lr = run_lrs[shown][np.argmin(smooth(run_losses)[shown])] / 10  # one tenth of the lowest point
+lr_reason = "b"
+
+# %%
+check_lr_run(my_lr, lr_reason, run_lrs, run_losses)
+
+# %% [markdown]
+# ## 8. Under- or over-fitting?
+#
+# Two runs from the same start. Run A trains the lesson's head, which has dropout, for one epoch at a small
+# rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
+# and the curves below them.
+
+# %%
+set_seed(0)
+learn_a = ConvLearner.pretrained(arch, data, precompute=True)  # the lesson's head, with dropout
+learn_a.fit(3e-3, 1)
+history_a = learn_a.history
+
+# %%
+set_seed(0)
+learn_b = ConvLearner.pretrained(arch, data, precompute=True, ps=0.0)  # no dropout
+learn_b.fit(3e-2, 12)
+history_b = learn_b.history
+
+# %%
+fig, axs = plt.subplots(1, 2, figsize=(10, 3.5))
+for ax, (name, h) in zip(axs, (("A", history_a), ("B", history_b))):
+    ax.plot(h.epoch, h.trn_loss, "o-", label="training loss")
+    ax.plot(h.epoch, h.val_loss, "o-", label="validation loss")
+    ax.axhline(math.log(2), color="grey", ls=":", label="chance (ln 2)")
+    ax.set_title(f"run {name}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+axs[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Set `verdict_a` and `verdict_b` to `"underfitting"`, `"overfitting"` or `"neither"`.
+
+# %%
+# SOLUTION
+verdict_a = "underfitting"  # training loss above validation loss: dropout handicaps training, it has not fit yet
+verdict_b = "overfitting"   # training loss far below validation loss, and validation loss up from its best epoch
+
+# %%
+check_fit_verdict(verdict_a, verdict_b, history_a, history_b)
+
+# %% [markdown]
+# ## 9. Did TTA help, or was it noise?
+#
+# `learn_b.TTA()` predicts the validation images once as they are and 4 times augmented. Compute the accuracy
+# of the plain pass (`acc_plain`) and of the averaged probabilities (`acc_tta`), and the binomial standard error
+# of the plain accuracy, `acc_se`: an accuracy `p` measured on `n` images has a standard error of
+# `sqrt(p (1 - p) / n)`. Then set `tta_helped` to whether TTA gained more than two standard errors.
+
+# %%
+tta_log_preds, y_valid = learn_b.TTA()
+print(f"{len(y_valid)} validation images: one image is {1 / len(y_valid):.3f} of accuracy")
+
+# %%
+# SOLUTION
+acc_plain = accuracy_np(tta_log_preds[0], y_valid)
+acc_tta = accuracy_np(np.exp(tta_log_preds).mean(0), y_valid)
+acc_se = math.sqrt(acc_plain * (1 - acc_plain) / len(y_valid))
+tta_helped = acc_tta - acc_plain > 2 * acc_se
+
+# %%
+check_tta_noise(tta_helped, acc_se, tta_log_preds, y_valid)
 
 # %% [markdown]
 # ## Your score
