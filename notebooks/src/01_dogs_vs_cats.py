@@ -16,7 +16,7 @@
 # sample's drawings look like nothing ImageNet holds.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import math
 import os
 import time
@@ -286,12 +286,13 @@ fig = interp.plot_confusion_matrix()
 plt.show()
 
 # %%
-for c in data.classes:   # at 112 px: six rows of full-size images would make the notebook too big to read
-    for plot in (interp.plot_most_correct, interp.plot_most_incorrect):
-        fig = plot(c, sz=112)
+with plt.rc_context({"figure.dpi": 48}):  # six rows of images: smaller, so the notebook stays readable and light
+    for c in data.classes:
+        for plot in (interp.plot_most_correct, interp.plot_most_incorrect):
+            fig = plot(c, sz=112)
+            plt.show()
+        fig = interp.plot_most_uncertain(cls=c, sz=112)
         plt.show()
-    fig = interp.plot_most_uncertain(cls=c, sz=112)
-    plt.show()
 
 # %% [markdown]
 # ## 7. A Kaggle submission

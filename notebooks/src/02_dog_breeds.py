@@ -14,7 +14,7 @@
 # `resnext50` as the lesson did with its larger models (a GPU is strongly recommended for both).
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import math
 import os
 import time

@@ -9,7 +9,7 @@
 # offline sample; set `COURSE_LIB_FULL=1` before starting Jupyter to use the real data instead.)
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import os
 from pathlib import Path
 
