@@ -547,3 +547,46 @@ def test_last_preds_are_the_last_validation_epoch_in_order(tiny_learn):
     assert out.shape == (len(tiny_learn.data.val_ds), 2)
     acc = (out.argmax(1) == tiny_learn.data.val_y).mean()
     assert acc == pytest.approx(tiny_learn.history.accuracy.iloc[-1])
+
+
+# ---------------------------------------------------------------- the head's dropout
+def test_head_dropout_drops_p_and_keeps_the_expected_value():
+    from course_lib.models import Dropout
+    x = torch.ones(64, 4096)
+    for p in (0.25, 0.5, 0.1):
+        y = Dropout(p).train()(x)
+        kept = (y != 0).float().mean().item()
+        k = round(p * 65536)
+        assert abs(kept - (1 - p)) < 4 * (p * (1 - p) / x.numel()) ** 0.5  # 4 standard errors
+        assert torch.all((y == 0) | (y == 65536 / (65536 - k)))  # kept values scaled by exactly 1 / P(keep)
+        assert abs(y.mean().item() - 1) < 0.02
+    # bf16 input: scaled in fp32 and rounded once, as nn.Dropout does
+    yb = Dropout(0.25).train()(torch.full((8, 8), 3.0, dtype=torch.bfloat16))
+    assert yb.dtype == torch.bfloat16 and set(yb.unique().tolist()) <= {0.0, 4.0}
+
+
+def test_head_dropout_follows_torch_seed_eval_mode_and_gradient():
+    from course_lib.models import Dropout
+    d = Dropout(0.5).train()
+    x = torch.randn(3, 7, requires_grad=True)  # a size that is no multiple of four
+    torch.manual_seed(0)
+    a = d(x)
+    torch.manual_seed(0)
+    b = d(x)
+    torch.manual_seed(1)
+    c = d(x)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    a.sum().backward()
+    assert torch.equal(x.grad, (a != 0).float() * 2)  # gradient flows through kept values only, scaled
+    d.eval()
+    assert d(x) is x
+    assert isinstance(d, torch.nn.Dropout)  # code that looks for nn.Dropout (e.g. MC dropout) still finds it
+
+
+def test_precompute_head_slice_follows_a_replaced_layer(tiny_data):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    first = learn.fit_model
+    assert learn.fit_model is first  # the same slice while the head holds the same layers
+    new = torch.nn.Linear(learn.model.head[-1].in_features, 2)
+    learn.model.head[-1] = new
+    assert learn.fit_model is not first and learn.fit_model[-1] is new
