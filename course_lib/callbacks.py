@@ -144,7 +144,8 @@ class Recorder(Callback):
             raise ValueError("No validation epoch recorded yet: fit with a validation set first.")
         return torch.cat(self.val_preds).numpy()
 
-    # plotting lives in plots.py; these keep the lesson's `learn.sched.plot_lr()` spelling
+    # plotting lives in plots.py; these keep the lesson's `learn.sched.plot_lr()` spelling. plots is imported
+    # on the first figure (no circle: it imports only schedules): matplotlib costs a script that never plots ~0.5 s
     def plot_lr(self, **kw):
         """Learning rate of every layer group per iteration."""
         from .plots import plot_lr
@@ -330,6 +331,7 @@ class LRFinder(Callback):
         """Debiased exponential moving average of the recorded losses (beta 0.98)."""
         return smooth(self.losses)
 
+    # plots (and matplotlib) imported when first used, as in Recorder
     def suggestion(self, n_skip: int | None = None, n_skip_end: int | None = None):
         """Suggested learning rates read off the curve (see `plots.lr_suggestion`)."""
         from .plots import lr_suggestion
