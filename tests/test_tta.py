@@ -114,6 +114,23 @@ def test_unseeded_follows_global_seed(learn):
     assert np.abs(a[1:] - b[1:]).max() > 1e-4  # and successive calls still draw new augmentations
 
 
+def ctrl_c_during_tta(learn, at_batch: int = 4) -> None:
+    """Run TTA(n_aug=3) and press Ctrl-C at the model's `at_batch`-th forward call; the interrupt must come through."""
+    calls = []
+
+    def interrupt(module, inp, out):
+        calls.append(1)
+        if len(calls) == at_batch:
+            raise KeyboardInterrupt
+
+    h = learn.model.register_forward_hook(interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            tta(learn, n_aug=3, seed=0, progress=False)
+    finally:
+        h.remove()
+
+
 def test_seed_reproducible_with_workers(root):
     learn = make_learn(root, num_workers=1)
     a, _ = tta(learn, n_aug=2, seed=5, progress=False)
@@ -123,19 +140,7 @@ def test_seed_reproducible_with_workers(root):
     assert np.abs(a[2] - a[1]).max() > 1e-4
     # Ctrl-C during the augmented passes leaves no worker process behind
     before = set(multiprocessing.active_children())  # the data object's own persistent validation worker
-    calls = []
-
-    def interrupt(module, inp, out):
-        calls.append(1)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-
-    h = learn.model.register_forward_hook(interrupt)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            tta(learn, n_aug=3, seed=0, progress=False)
-    finally:
-        h.remove()
+    ctrl_c_during_tta(learn)
     assert set(multiprocessing.active_children()) == before
     np.testing.assert_array_equal(tta(learn, n_aug=2, seed=5, progress=False)[0], a)  # and still works
 
@@ -168,19 +173,7 @@ def test_keyboard_interrupt_restores_state(learn):
     learn.model.train()
     before = _modes(learn.model)
     py, tr, threads = random.getstate(), torch.get_rng_state(), torch.get_num_threads()
-    calls = []
-
-    def interrupt(module, inp, out):
-        calls.append(1)
-        if len(calls) == 4:  # inside the first augmented pass
-            raise KeyboardInterrupt
-
-    h = learn.model.register_forward_hook(interrupt)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            tta(learn, n_aug=3, seed=0, progress=False)
-    finally:
-        h.remove()
+    ctrl_c_during_tta(learn)
     assert _modes(learn.model) == before
     assert random.getstate() == py and torch.equal(torch.get_rng_state(), tr)
     assert torch.get_num_threads() == threads
