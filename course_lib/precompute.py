@@ -102,7 +102,7 @@ class ActivationCache:
                 acts = None  # unreadable cache: simply compute again
         if acts is None:
             print(f"precompute: computing activations of the frozen body for {len(data.trn_ds)} training, "
-                  f"{len(data.val_ds)} validation images (once; cached in {fn.parent}).")
+                  f"{len(data.val_ds)} validation images (once; cached in {_shown(fn.parent)}).")
             sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
             acts = {k: compute_features(learn, dl, f"precompute {label}") for k, label, dl in sets if dl is not None}
             try:
@@ -111,6 +111,16 @@ class ActivationCache:
                 print(f"precompute: could not write the cache ({e}); keeping it in memory only.")
         self.mem = {key: acts}  # one data set at a time: old sizes are not kept in RAM
         return acts
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it from here: relative to the working folder when it is at most two
+    levels up (a notebook's ../data), else absolute."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # Windows: another drive has no relative path
+        return str(path)
+    return rel if Path(rel).parts[:3].count("..") < 3 else str(Path(path).resolve())
 
 
 class TensorLoader:

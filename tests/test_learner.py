@@ -590,3 +590,16 @@ def test_precompute_head_slice_follows_a_replaced_layer(tiny_data):
     new = torch.nn.Linear(learn.model.head[-1].in_features, 2)
     learn.model.head[-1] = new
     assert learn.fit_model is not first and learn.fit_model[-1] is new
+
+
+def test_precompute_message_shows_the_cache_folder_as_typed_from_here(tiny_path, tmp_path, capsys, monkeypatch):
+    data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms_from_model("resnet_mini", 32), num_workers=0)
+    monkeypatch.chdir(tiny_path / "train")  # one level below the data: the notebook situation
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, precompute=True, device="cpu")
+    learn.fit(1e-2, 1)
+    assert "cached in ../tmp)" in capsys.readouterr().out
+    far = tmp_path / "a" / "b" / "c"
+    far.mkdir(parents=True)
+    monkeypatch.chdir(far)  # far away: absolute, not a chain of ../
+    from course_lib.precompute import _shown
+    assert _shown(tiny_path / "tmp") == str((tiny_path / "tmp").resolve())

@@ -1,5 +1,6 @@
 """The committed notebooks: built from src/, executed, small, with a figure or table wherever one is drawn."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,22 @@ def test_committed_executed_small_and_clean(path):
     assert counts == sorted(counts), f"{path.name}: not executed top to bottom"
     errors = [i for i, c in enumerate(cells) if any(o["output_type"] == "error" for o in c["outputs"])]
     assert not errors, f"{path.name}: error outputs in code cells {errors}"
+
+
+# the start of an absolute path on the machines notebooks are built on (a URL's host part is not one)
+ABSOLUTE = re.compile(r"(?<![\w.:/])/(?:home|root|work|tmp|Users|mnt|var|opt|srv)/")
+COMMITTED = NOTEBOOKS + [NB_DIR / "exercises" / "student.ipynb", NB_DIR / "exercises" / "solutions.ipynb"]
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_outputs_name_no_absolute_path_of_the_build_machine(path):
+    nb = json.loads(path.read_text())
+    for i, c in enumerate(code_cells(nb)):
+        for o in c["outputs"]:
+            text = "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+            text += "".join(o.get("data", {}).get("text/html", ""))
+            m = ABSOLUTE.search(text)
+            assert m is None, f"{path.name}, code cell {i}: absolute path in an output: {text[m.start():][:80]!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
