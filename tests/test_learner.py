@@ -581,6 +581,8 @@ def test_head_dropout_follows_torch_seed_eval_mode_and_gradient():
     d.eval()
     assert d(x) is x
     assert isinstance(d, torch.nn.Dropout)  # code that looks for nn.Dropout (e.g. MC dropout) still finds it
+    assert torch.equal(Dropout(1.0).train()(x), torch.zeros_like(x))  # p=1 drops everything, no division by 0
+    assert torch.equal(Dropout(0.0).train()(x), x)
 
 
 def test_precompute_head_slice_follows_a_replaced_layer(tiny_data):
