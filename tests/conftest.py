@@ -5,6 +5,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import importlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,15 @@ from PIL import Image
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew: pyplot keeps every one open (and warns past 20) until told otherwise."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")  # tests that never plot do not pay for importing it
+    if plt is not None:
+        plt.close("all")
 
 
 def stripes(rng: np.random.Generator, vertical: bool, h: int = 40, w: int = 48) -> Image.Image:
