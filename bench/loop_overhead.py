@@ -68,8 +68,7 @@ def main() -> None:
     # the fixed cost of one fit: a one-batch fit (one training and one validation batch) against the same
     # two batches in the plain loop; the difference is what fit adds however short the run
     one = tensor_data(a.bs, a.sz, bs=a.bs)
-    data.trn_dl, data.val_dl, keep = one.trn_dl, one.val_dl, (data.trn_dl, data.val_dl)
-    learn.data = data
+    data.trn_dl, data.val_dl, keep = one.trn_dl, one.val_dl, (data.trn_dl, data.val_dl)  # learn.data is `data`
     plain_epoch(), learner_epoch()
     fp, fl = [], []
     for _ in range(5 * a.reps):

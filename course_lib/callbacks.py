@@ -273,9 +273,8 @@ class LossGuard(Callback):
         learn = self.learn
         if not learn.training:
             return
-        loss = learn.loss.detach().float()
-        # one number read back (as torch.isfinite(...).all() would, in four ops); the Recorder reads it anyway
-        v = loss.item() if loss.numel() == 1 else loss.sum().item()
+        # one number read back (as torch.isfinite(...).all() would, in four ops); nan or inf anywhere shows in the sum
+        v = learn.loss.detach().float().sum().item()
         if not math.isfinite(v):
             self._stop(f"Training loss became {v} at epoch {learn.epoch}, batch {learn.i_batch}")
 

@@ -23,15 +23,13 @@ def files_fingerprint(ds) -> str:
     """
     h = hashlib.sha1("\0".join(ds.fnames).encode())
     nums = array.array("q")
-    if os.stat not in os.supports_dir_fd:  # Windows: plain paths
-        for st in (os.stat(os.path.join(ds.path, f)) for f in ds.fnames):
+    fd = os.open(ds.path, os.O_RDONLY) if os.stat in os.supports_dir_fd else None  # Windows: plain paths
+    try:
+        for f in ds.fnames:
+            st = os.stat(f, dir_fd=fd) if fd is not None else os.stat(os.path.join(ds.path, f))
             nums.extend((st.st_size, st.st_mtime_ns))
-    else:
-        fd = os.open(ds.path, os.O_RDONLY)
-        try:
-            for st in (os.stat(f, dir_fd=fd) for f in ds.fnames):
-                nums.extend((st.st_size, st.st_mtime_ns))
-        finally:
+    finally:
+        if fd is not None:
             os.close(fd)
     h.update(nums.tobytes())
     return h.hexdigest()
