@@ -2,6 +2,7 @@
 loss guard, lr_find and distributed training."""
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -11,6 +12,7 @@ import torch
 from . import distributed
 from .callback import Callback, CancelFitException, frame
 from .devices import amp_dtype
+from .precision import fp32_convs
 from .schedules import cycle_epochs, sgdr_mult, smooth
 
 
@@ -244,6 +246,18 @@ class MixedPrecision(Callback):
         self.dtype = amp_dtype(self.learn.device, getattr(self.learn, "amp", None))
         # fp16 needs its gradients scaled (its range is small); bf16 has fp32's range and needs none
         self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
+        self.guard = None
+
+    def before_batch(self):
+        if self.guard is None:  # the first batch tells the image size: one-pixel convolutions go fp32 (precision.py)
+            learn = self.learn
+            self.guard = contextlib.ExitStack()
+            self.guard.enter_context(fp32_convs(learn.fit_model, learn.xb.shape, self.dtype, learn.device,
+                                                note=not learn.quiet))
+
+    def cleanup_fit(self):
+        if self.guard is not None:
+            self.guard.close()
 
     def forward_ctx(self):
         return torch.autocast(self.learn.device.type, dtype=self.dtype, enabled=self.dtype is not None)
@@ -261,36 +275,56 @@ class MixedPrecision(Callback):
 
 
 class LossGuard(Callback):
-    """Stops at the first non-finite training loss or weights, restoring the weights from the start of that epoch."""
+    """Stops at the first sign of divergence: a non-finite training or validation loss, or a non-finite
+    weight or buffer (BatchNorm statistics) after an epoch's training. Everything the epoch changed is put
+    back as it was at its start: weights, buffers and the optimiser's momentum."""
     order = 1
 
     def before_epoch(self):
         # only what trains can blow up: with precompute that is the head, not the whole network.
         # A clone per tensor: copy.deepcopy of the state dict cost about 1 ms a fit in Python bookkeeping
         self.saved = {k: v.detach().clone() for k, v in self.learn.fit_model.state_dict().items()}
+        opt = self.learn.opt
+        self.saved_opt = [(p, {k: v.clone() if torch.is_tensor(v) else v for k, v in st.items()})
+                          for p, st in opt.state.items()] if opt is not None else []
 
     def after_loss(self):
         learn = self.learn
-        if not learn.training:
-            return
         # one number read back (as torch.isfinite(...).all() would, in four ops); nan or inf anywhere shows in the sum
         v = learn.loss.detach().float().sum().item()
         if not math.isfinite(v):
-            self._stop(f"Training loss became {v} at epoch {learn.epoch}, batch {learn.i_batch}")
+            where = "Training" if learn.training else "Validation"
+            self._stop(f"{where} loss became {v} at epoch {learn.epoch}, batch {learn.i_batch}")
 
     def after_train(self):
-        # a finite but huge loss can still take a step to inf/nan weights: the next fit would fail at once
-        if not all(torch.isfinite(p).all() for p in self.learn.fit_model.parameters() if p.requires_grad):
-            self._stop(f"The weights became infinite or nan during epoch {self.learn.epoch} (the loss exploded)")
+        # a finite but huge loss can still take a step to inf/nan weights, or overflow BatchNorm's running
+        # variance while every parameter stays finite: either way the next fit or prediction is nan
+        bad = non_finite(self.learn.fit_model)
+        if bad:
+            self._stop(f"The weights became infinite or nan during epoch {self.learn.epoch} (the loss exploded; "
+                       f"first: {bad})")
 
     def _stop(self, what: str):
         learn = self.learn
         lr = max(float(pg["lr"]) for pg in learn.opt.param_groups)
         learn.fit_model.load_state_dict(self.saved)
-        learn.opt.state.clear()  # momentum built on the blown-up steps would push straight back
+        # momentum as it was at the start of the epoch: what the blown-up steps built would push straight back
+        learn.opt.state.clear()
+        for p, st in self.saved_opt:
+            learn.opt.state[p] = st
         raise FloatingPointError(
-            f"{what} (lr {lr:.3g}). Weights are restored to the start of that epoch. Try a lower learning rate "
-            f"(learn.lr_find() shows where the loss starts to climb).")
+            f"{what} (lr {lr:.3g}). Weights, BatchNorm statistics and momentum are restored to the start of that "
+            f"epoch. Try a lower learning rate (learn.lr_find() shows where the loss starts to climb).")
+
+
+def non_finite(model: torch.nn.Module) -> str | None:
+    """The name of the first parameter or buffer of `model` holding nan or inf, else None."""
+    sd = model.state_dict()
+    floats = [v for v in sd.values() if v.is_floating_point()]
+    # one read back for all of them (not a sum: finite weights of 1e38 would overflow it); names only on failure
+    if not floats or bool(torch.stack([torch.isfinite(v).all() for v in floats]).all()):
+        return None
+    return next(k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all())
 
 
 class LRFinder(Callback):

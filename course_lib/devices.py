@@ -1,12 +1,14 @@
 """Where tensors go: CUDA (mixed precision, channels-last), Apple MPS, or the CPU; and a seed helper."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 
 def default_device() -> torch.device:
@@ -71,7 +73,14 @@ def amp_dtype(device: torch.device, amp: bool | None = None) -> torch.dtype | No
 
 
 def set_seed(seed: int = 42, deterministic: bool = False) -> None:
-    """Seed Python, numpy and torch (CPU and CUDA); `deterministic` also asks for deterministic kernels."""
+    """Seed Python, numpy and torch (CPU and CUDA); `deterministic` also asks for deterministic kernels.
+
+    On the CPU in fp32 a seeded run repeats exactly. bf16 autocast on a CPU with native bf16 was seen to
+    differ from run to run with the same seed (round 4: divergences that moved between seeds). That came
+    from convolutions with a one-pixel output, which now run in fp32 (course_lib.precision); whether every
+    other oneDNN bf16 kernel repeats bit for bit is oneDNN's business, so for runs that must repeat exactly,
+    pass amp=False to the learner or set COURSE_LIB_AMP=0.
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -109,3 +118,16 @@ def compute_threads(device: torch.device, num_workers: int) -> int | None:
     if num_workers <= 0:
         return None
     return max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - num_workers))
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """model.eval() for the block, then every module's own flag back (frozen BatchNorm may be in eval
+    inside a model in train mode, so one model.train(was) would not do)."""
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        yield model
+    finally:
+        for m, training in modes:
+            m.training = training

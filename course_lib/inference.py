@@ -44,21 +44,9 @@ from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader
 from tqdm.auto import tqdm
 
-from .devices import amp_dtype, compute_threads, cpu_threads, to_device
+from .devices import amp_dtype, compute_threads, cpu_threads, eval_mode, to_device
 from .images import BadImageError
-
-@contextlib.contextmanager
-def eval_mode(model: nn.Module):
-    """model.eval() for the block, then every module's own flag back (frozen BatchNorm may be in eval
-    inside a model in train mode, so one model.train(was) would not do)."""
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        yield model
-    finally:
-        for m, training in modes:
-            m.training = training
-
+from .precision import fp32_convs
 
 def activation(out: torch.Tensor, is_multi: bool) -> torch.Tensor:
     """Log-probabilities for one label per image, per-class probabilities for multi-label."""
@@ -80,10 +68,13 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
     fn = learn.model if fn is None else fn
     outs, ys = [], []
     try:
-        with eval_mode(learn.model), cpu_threads(compute_threads(device, nw)):
+        with eval_mode(learn.model), cpu_threads(compute_threads(device, nw)), contextlib.ExitStack() as guard:
             for xb, yb in _named_failures(batches):
+                xb = to_device(xb, device)
+                if not outs:  # the first batch tells the image size: one-pixel convolutions go fp32 (precision.py)
+                    guard.enter_context(fp32_convs(learn.model, xb.shape, dtype, device))
                 with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                    out = fn(to_device(xb, device))
+                    out = fn(xb)
                 out = out.float()
                 outs.append((activation(out, learn.data.is_multi) if act else out).cpu())
                 if yb is not None:
