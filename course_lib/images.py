@@ -118,7 +118,12 @@ def image_size(fn: str | os.PathLike) -> tuple[int, int]:
 
 def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None = None,
                   min_side: int | None = 64) -> list[tuple[Path, str]]:
-    """Find every unreadable image under `path`; with `quarantine`, move them there (never delete)."""
+    """Find every unreadable image under `path`; with `quarantine`, move them there (never delete).
+
+    A symbolic link with an image name whose target is missing (or a loop of links) is reported too, with
+    where it points. Quarantined, the link itself is moved, re-made with its target as an absolute path so
+    that it still names the missing file from its new folder; the missing file is not looked for.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"verify_images: {path} does not exist")
@@ -134,10 +139,16 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_NAMES)
         for name in sorted(files):
             fn = Path(root) / name
-            if not is_image_file(fn):
+            link = _broken_link(fn)
+            if not (is_image_file(fn) or link):
                 continue
-            if quarantine is not None and q in fn.resolve().parents:
+            # a broken link resolves to its missing target: where the link itself lies tells if it is quarantined
+            where = fn.parent.resolve() / fn.name if link else fn.resolve()
+            if quarantine is not None and q in where.parents:
                 continue  # quarantined by an earlier run
+            if link:
+                bad.append((fn, link))
+                continue
             try:
                 open_image(fn, min_side=min_side)
             except BadImageError as e:
@@ -148,11 +159,38 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
             dest = q / fn.relative_to(path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             k = 1
-            while dest.exists():  # an earlier run quarantined a file of that name: keep both
+            # lexists: a broken link quarantined earlier "does not exist", and a move would replace it
+            while os.path.lexists(dest):  # an earlier run quarantined a file of that name: keep both
                 dest = dest.with_name(f"{fn.stem}.{k}{fn.suffix}")
                 k += 1
-            shutil.move(str(fn), str(dest))
+            if fn.is_symlink() and not fn.exists():
+                # a relative target read from the quarantine would name another file: keep the one it named
+                os.symlink(_link_target(fn), dest)
+                fn.unlink()  # after the copy is made: a crash in between leaves two links, never none
+            else:
+                shutil.move(str(fn), str(dest))
     return bad
+
+
+def _broken_link(fn: Path) -> str | None:
+    """Why `fn` is a symbolic link that cannot be followed, for an image name (hidden ones skipped); else None."""
+    if fn.suffix.lower() not in IMG_EXTS or fn.name.startswith(".") or not fn.is_symlink():
+        return None
+    try:
+        fn.stat()
+        return None
+    except FileNotFoundError:
+        target = Path(os.readlink(fn))
+        full = "" if target.is_absolute() else f" ({_link_target(fn)})"
+        return f"broken symbolic link: it points to {target}{full}, which does not exist"
+    except OSError as e:  # ELOOP: a link to itself, or a ring of links
+        return f"broken symbolic link: it points to {os.readlink(fn)}, which cannot be followed ({e.strerror}: " \
+               f"a loop of links)"
+
+
+def _link_target(fn: Path) -> str:
+    """The absolute path a symbolic link names (resolved from the link's real folder, not followed)."""
+    return os.path.normpath(os.path.join(fn.parent.resolve(), os.readlink(fn)))
 
 
 def draft_side(sz: int, max_zoom: float | None = None) -> int:

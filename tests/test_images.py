@@ -1,6 +1,7 @@
 """open_image on every odd file a classroom produces, and verify_images finding (and moving) the bad ones."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -321,6 +322,53 @@ def test_verify_images_second_quarantine_keeps_the_first(tmp_path):
     verify_images(root, quarantine=q)
     kept = sorted(p.read_bytes() for p in q.iterdir())
     assert kept == sorted([first, b"another broken download"])
+
+
+def broken_link(link: Path, target: Path | str) -> Path:
+    """A symbolic link at `link` to `target`, which does not exist (a download deleted after linking)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    return link
+
+
+def test_verify_images_reports_a_broken_link_naming_its_missing_target(tmp_path):
+    root = tmp_path / "data"
+    good_jpeg(root / "train" / "cats" / "ok.jpg")
+    gone = good_jpeg(tmp_path / "elsewhere" / "cat.jpg")
+    broken_link(root / "train" / "cats" / "abs.jpg", gone)
+    gone.unlink()  # the file the link was made for is deleted afterwards
+    broken_link(root / "train" / "dogs" / "rel.jpg", Path("..") / "no_such.jpg")  # relative target, never there
+    broken_link(root / "train" / "dogs" / "loop.jpg", "loop.jpg")  # a link to itself cannot be followed either
+    broken_link(root / "train" / "dogs" / "notes.txt", "no_such.txt")  # not an image name: not checked
+    broken_link(root / "train" / "dogs" / ".hidden.jpg", "no_such.jpg")  # hidden: skipped like hidden files
+    bad = dict(verify_images(root))
+    assert rel(root, bad.items()) == ["train/cats/abs.jpg", "train/dogs/loop.jpg", "train/dogs/rel.jpg"]
+    assert bad[root / "train" / "cats" / "abs.jpg"] == (
+        f"broken symbolic link: it points to {gone}, which does not exist")
+    assert bad[root / "train" / "dogs" / "rel.jpg"] == (
+        f"broken symbolic link: it points to {Path('..') / 'no_such.jpg'} "
+        f"({(root / 'train').resolve() / 'no_such.jpg'}), which does not exist")
+    assert "a loop of links" in bad[root / "train" / "dogs" / "loop.jpg"]
+    assert (root / "train" / "cats" / "abs.jpg").is_symlink()  # listing moves nothing
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["quarantine-outside", "quarantine-inside"])
+def test_verify_images_quarantines_a_broken_link_as_a_link_to_the_same_missing_file(tmp_path, inside):
+    root = tmp_path / "data"
+    good_jpeg(root / "cats" / "ok.jpg")
+    broken_link(root / "cats" / "gone.jpg", Path("..") / "deleted.jpg")
+    q = root / "bad" if inside else tmp_path / "bad"
+    assert rel(root, verify_images(root, quarantine=q)) == ["cats/gone.jpg"]
+    moved = q / "cats" / "gone.jpg"
+    assert not os.path.lexists(root / "cats" / "gone.jpg") and moved.is_symlink()
+    # made absolute: read from the quarantine, the relative target would name another (maybe existing) file
+    assert os.readlink(moved) == str(root.resolve() / "deleted.jpg")
+    assert verify_images(root, quarantine=q) == []  # the moved link is not reported again
+    broken_link(root / "cats" / "gone.jpg", "another_deleted.jpg")  # the same name broken again: keep both
+    verify_images(root, quarantine=q)
+    kept = sorted(os.readlink(p) for p in (q / "cats").iterdir())
+    assert kept == sorted([str(root.resolve() / "deleted.jpg"), str(root.resolve() / "cats" / "another_deleted.jpg")])
+    assert (root / "cats" / "ok.jpg").is_file()
 
 
 def test_verify_images_missing_folder(tmp_path):
