@@ -419,8 +419,9 @@ def _warn_shared_images(path: Path, trn: list[str], val: list[str], trn_dir: Pat
     seen: dict[str, list[str]] = {}
     for f in trn:
         seen.setdefault(Path(f).name, []).append(f)
-    shared = [v for v in val for t in seen.get(Path(v).name, ())
-              if filecmp.cmp(path / t, path / v, shallow=False)]
+    # each validation image counted once, however many training copies it has (any() stops at the first)
+    shared = [v for v in val
+              if any(filecmp.cmp(path / t, path / v, shallow=False) for t in seen.get(Path(v).name, ()))]
     if shared:
         warnings.warn(f"{len(shared)} of {len(val)} validation images also appear in {trn_dir.name}/ (same name "
                       f"and bytes; first: {shared[0]}), so the validation figures flatter the model. Move or delete "

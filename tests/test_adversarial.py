@@ -329,6 +329,23 @@ def test_validation_images_that_are_training_images_are_announced(tmp_path, imag
         ImageClassifierData.from_paths(root, bs=2, tfms=TFMS, num_workers=0)
 
 
+def test_the_overlap_warning_counts_each_validation_image_once(tmp_path):
+    # the same 4 pictures in both class folders of train/ and valid/: each of the 8 validation files has two
+    # same-named, same-bytes training files, but it is one validation image in train/, not two
+    root, rng = tmp_path / "d", np.random.default_rng(0)
+    pics = [rng.integers(0, 255, (20, 24, 3), dtype=np.uint8) for _ in range(4)]
+    for split in ("train", "valid"):
+        for c in ("cats", "dogs"):
+            (root / split / c).mkdir(parents=True)
+            for k, a in enumerate(pics):
+                Image.fromarray(a).save(root / split / c / f"{k}.jpg")
+    with pytest.warns(UserWarning) as rec:
+        ImageClassifierData.from_paths(root, bs=2, tfms=TFMS, num_workers=0)
+    said = [str(w.message) for w in rec if "also appear in" in str(w.message)]
+    assert len(said) == 1 and said[0].startswith("8 of 8 validation images also appear in train/ "), said
+    assert "first: valid/cats/0.jpg" in said[0]
+
+
 def test_a_test_folder_with_class_folders_gets_the_fix(tmp_path, image_folder):
     root = image_folder(tmp_path / "d", n_train=2, n_valid=1, n_test=0)
     import shutil
