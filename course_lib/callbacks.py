@@ -103,7 +103,8 @@ class Recorder(Callback):
             self.val_ys.append(self.learn.yb.cpu())
 
     def after_validate(self):
-        # in a distributed fit every process saw a shard: gather them so all compute the same metrics
+        # in a distributed fit every process saw a slice: gather them so all compute the same metrics. The slices
+        # are contiguous and unpadded (distributed.shard, in_order), so rank order is validation order
         parts = distributed.gather((self.val_loss, self.val_n, self.val_preds, self.val_ys))
         if len(parts) > 1:
             self.val_loss, self.val_n = sum(p[0] for p in parts), sum(p[1] for p in parts)
@@ -394,12 +395,22 @@ class DistributedCallback(Callback):
         learn = self.learn
         self.saved = (learn.trn_dl, learn.val_dl)
         n = distributed.world()
-        learn.trn_dl, learn.val_dl = distributed.shard(learn.trn_dl, n), distributed.shard(learn.val_dl, n)
-        learn.wrapped = distributed.wrap(learn.fit_model, learn.device)
+        learn.trn_dl = distributed.shard(learn.trn_dl, n)
+        learn.val_dl = distributed.shard(learn.val_dl, n, in_order=True)  # each item once, gathered in order
+        self.ddp = distributed.wrap(learn.fit_model, learn.device)
         learn.quiet = not distributed.is_main()
 
     def before_epoch(self):
         self.learn.trn_dl.sampler.set_epoch(self.learn.epoch)
+
+    def before_train(self):
+        self.learn.wrapped = self.ddp
+
+    def before_validate(self):
+        # validation averages no gradients: the plain module, once every rank has rank 0's BatchNorm statistics.
+        # DDP would copy them in its first eval forward only, which a rank with an empty slice never runs
+        distributed.sync_buffers(self.learn.fit_model)
+        self.learn.wrapped = None
 
     def cleanup_fit(self):
         learn = self.learn

@@ -3,7 +3,8 @@
     torchrun --nproc_per_node=2 train.py      # train.py calls course_lib.distributed.init() first
 
 Each process trains on its shard of every batch (the per-process batch is bs / world size, so the global
-batch stays `bs`), DDP averages the gradients, validation metrics are gathered from all processes, and
+batch stays `bs`), DDP averages the gradients, each process validates its own slice of the validation set
+(every item once) and the metrics and predictions are gathered from all processes in validation order, and
 only rank 0 prints tables, draws progress bars and writes checkpoints. `predict` and `TTA` run the whole
 set in every process (same result everywhere, no speed-up).
 
@@ -17,7 +18,7 @@ import os
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, TensorDataset
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sampler, TensorDataset
 
 
 
@@ -58,8 +59,30 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def shard(dl, world: int) -> DataLoader:
-    """The same data split across processes: a DistributedSampler and a per-process batch of bs / world."""
+class SliceSampler(Sampler[int]):
+    """This process's contiguous slice of range(n), never padded: the slices joined in rank order are range(n).
+
+    For validation: DistributedSampler repeats items to give every process as many, and the repeats would
+    count twice in the gathered metrics; slices of n // world or n // world + 1 items count each item once.
+    """
+
+    def __init__(self, n: int, rank: int, world: int):
+        self.start, self.end = n * rank // world, n * (rank + 1) // world
+
+    def __iter__(self):
+        return iter(range(self.start, self.end))
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+def shard(dl, world: int, in_order: bool = False) -> DataLoader:
+    """The same data split across processes, with a per-process batch of bs / world.
+
+    Training: a DistributedSampler (shuffled, the last shard padded so that every process takes as many steps).
+    `in_order` (validation): each process gets a contiguous, unpadded slice (`SliceSampler`), so what `gather`
+    returns, joined in rank order, is every item once, in the loader's order.
+    """
     if isinstance(dl, DataLoader):
         ds, bs, shuffle = dl.dataset, dl.batch_size, isinstance(dl.sampler, RandomSampler)
         extra = dict(num_workers=dl.num_workers, collate_fn=dl.collate_fn, pin_memory=dl.pin_memory)
@@ -67,8 +90,20 @@ def shard(dl, world: int) -> DataLoader:
         ds, bs, shuffle, extra = TensorDataset(dl.x, dl.y), dl.bs, dl.shuffle, {}
     if bs % world:
         raise ValueError(f"batch size {bs} does not split evenly over {world} processes; use a multiple of {world}")
-    sampler = DistributedSampler(ds, shuffle=shuffle, seed=int(torch.initial_seed()) % 2**31)
+    if in_order:
+        sampler = SliceSampler(len(ds), rank(), world)
+    else:
+        sampler = DistributedSampler(ds, shuffle=shuffle, seed=int(torch.initial_seed()) % 2**31)
     return DataLoader(ds, batch_size=bs // world, sampler=sampler, **extra)
+
+
+def sync_buffers(module: torch.nn.Module) -> None:
+    """Every process takes rank 0's buffers (BatchNorm statistics), as DDP does before each training forward."""
+    if not active():
+        return
+    with torch.no_grad():
+        for b in module.buffers():
+            dist.broadcast(b, src=0)
 
 
 def gather(obj) -> list:

@@ -82,7 +82,7 @@ class Learner:
         self.hist_rows: list[dict] = []  # one dict per finished epoch, all fits; see `history`
         self.n_fit, self.training = 0, False
         self.frozen_to = 0
-        self.wrapped: nn.Module | None = None  # the DDP wrapper of fit_model while a distributed fit runs
+        self.wrapped: nn.Module | None = None  # the DDP wrapper of fit_model while a distributed fit trains
         self.quiet = False  # True: no epoch table, bars or notes (ranks > 0 of a distributed run; repeated runs)
         self.last_val: list[float] = []
         self.sched = None  # the Recorder of the last fit or lr_find: learn.sched.plot_lr() etc.

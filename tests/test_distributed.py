@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow,  # torchrun starts processes: seconds each
 
 
 def run(args, n=None, timeout=180):
-    env = dict(os.environ, OMP_NUM_THREADS="1", TQDM_DISABLE="1")
+    # the workers import the course_lib of this checkout, not the one an editable install points to elsewhere
+    path = os.pathsep.join(filter(None, [str(WORKER.parents[1]), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, OMP_NUM_THREADS="1", TQDM_DISABLE="1", PYTHONPATH=path)
     cmd = [sys.executable, str(WORKER), *map(str, args)] if n is None else [
         sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}", str(WORKER),
         *map(str, args)]
@@ -44,3 +46,36 @@ def test_conv_learner_under_ddp_saves_once(tmp_path, tiny_path):
     hits = out["res"][1] * 16  # accuracy over all 16 validation images, gathered from both processes
     assert abs(hits - round(hits)) < 1e-6
     assert [p.name for p in (folder / "models").iterdir()] == ["ddp.pt"]
+
+
+@pytest.fixture(scope="module")
+def uneven(tmp_path_factory):
+    """ddp_worker's `val` run alone and on 2 processes: (one process's results, [rank 0's, rank 1's], stdout)."""
+    d = tmp_path_factory.mktemp("uneven")
+    run(["val", d / "one"])
+    p = run(["val", d / "two"], n=2)
+    read = lambda f: json.loads((d / f).read_text())  # noqa: E731
+    return read("one.0.json"), [read("two.0.json"), read("two.1.json")], p.stdout
+
+
+def test_validation_of_7_items_on_2_processes_equals_one_process(uneven):
+    one, twos, _ = uneven
+    for a, b in zip(one["exact"]["weights"], twos[0]["exact"]["weights"]):
+        assert np.allclose(a, b, atol=1e-5)  # the same weights (to float tolerance) as one process
+    for two in twos:  # every rank has the whole result, each item once, in validation order
+        assert np.asarray(two["exact"]["preds"]).shape == (7, 3)
+        np.testing.assert_allclose(two["exact"]["preds"], one["exact"]["preds"], atol=1e-5)
+        np.testing.assert_allclose(two["exact"]["val"], one["exact"]["val"], atol=1e-5)  # val_loss, accuracy
+    np.testing.assert_allclose(one["exact"]["preds"], one["exact"]["own"], atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["mixed", "one"])
+def test_every_rank_validates_with_the_same_batchnorm_statistics(uneven, case):
+    _, twos, _ = uneven
+    n = 7 if case == "mixed" else 1
+    for two in twos:
+        # the gathered predictions are those of this rank's own model over all items: no rank used other statistics
+        assert np.asarray(two[case]["preds"]).shape == (n, 3)
+        np.testing.assert_allclose(two[case]["preds"], two[case]["own"], atol=1e-5)
+    np.testing.assert_allclose(twos[0][case]["own"], twos[1][case]["own"], atol=1e-6)
+
