@@ -393,12 +393,13 @@ class DistributedCallback(Callback):
 
     def before_fit(self):
         learn = self.learn
+        self.quiet = learn.quiet  # the user's setting, put back by cleanup_fit
         self.saved = (learn.trn_dl, learn.val_dl)
         n = distributed.world()
         learn.trn_dl = distributed.shard(learn.trn_dl, n)
         learn.val_dl = distributed.shard(learn.val_dl, n, in_order=True)  # each item once, gathered in order
         self.ddp = distributed.wrap(learn.fit_model, learn.device)
-        learn.quiet = not distributed.is_main()
+        learn.quiet = self.quiet or not distributed.is_main()
 
     def before_epoch(self):
         self.learn.trn_dl.sampler.set_epoch(self.learn.epoch)
@@ -416,4 +417,6 @@ class DistributedCallback(Callback):
         learn = self.learn
         if hasattr(self, "saved"):
             learn.trn_dl, learn.val_dl = self.saved
-        learn.wrapped, learn.quiet = None, False
+        learn.wrapped = None
+        if hasattr(self, "quiet"):
+            learn.quiet = self.quiet

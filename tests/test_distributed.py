@@ -79,3 +79,10 @@ def test_every_rank_validates_with_the_same_batchnorm_statistics(uneven, case):
         np.testing.assert_allclose(two[case]["preds"], two[case]["own"], atol=1e-5)
     np.testing.assert_allclose(twos[0][case]["own"], twos[1][case]["own"], atol=1e-6)
 
+
+def test_a_distributed_fit_keeps_the_users_quiet(uneven):
+    one, twos, out = uneven
+    for res in [one, *twos]:
+        assert res["exact"]["quiet"] is True  # the user's True survives the fit
+        assert res["mixed"]["quiet"] is False and res["one"]["quiet"] is False  # rank 1 is quiet only during it
+    assert out.count("trn_loss") == 2  # rank 0 prints the tables of the two fits not made quiet, and only those
