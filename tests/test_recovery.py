@@ -259,8 +259,7 @@ class SkipOdd(Callback):
 
 def test_cancel_batch_in_lr_find_is_handled_as_in_fit(tiny_learn, monkeypatch):
     skip = SkipOdd()
-    monkeypatch.setattr(tiny_learn, "default_cbs", lambda: [])  # lr_find has its own list; add ours to it
-    real_run = tiny_learn._run
+    real_run = tiny_learn._run  # lr_find takes no callbacks: add ours to the list it hands the loop
     monkeypatch.setattr(tiny_learn, "_run", lambda cbs, *a, **k: real_run(list(cbs) + [skip], *a, **k))
     finder = tiny_learn.lr_find(num_it=12, stop_div=False)
     assert skip.skipped > 0 and len(finder.losses) == 12  # skipped batches do not count as sweep steps

@@ -75,9 +75,10 @@ def test_average_is_in_probability_space(learn):
     probs, y = tta(learn, seed=3, average=True, progress=False)
     np.testing.assert_allclose(probs, np.exp(log_preds).mean(0), rtol=1e-5)
     np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
-    # the geometric mean (averaging log-probabilities) is not a distribution
+    # the passes differ enough to tell the averages apart: the geometric mean (averaging log-probabilities) falls
+    # short of a distribution here, so an average taken in log space would fail the sum just checked
     geo = np.exp(log_preds.mean(0))
-    assert (geo.sum(1) <= 1 + 1e-6).all()
+    assert (1 - geo.sum(1)).max() > 1e-3
     np.testing.assert_array_equal(y, learn.data.val_y)
 
 
