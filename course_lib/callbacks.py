@@ -13,6 +13,7 @@ from . import distributed
 from .callback import Callback, CancelFitException, frame
 from .devices import amp_dtype
 from .precision import fp32_convs
+from .progress import progress_bar
 from .schedules import cycle_epochs, sgdr_mult, smooth
 
 
@@ -188,9 +189,8 @@ class ProgressCallback(Callback):
         self.desc, self.bar = desc, None
 
     def before_fit(self):
-        from tqdm.auto import tqdm  # tqdm.auto looks for IPython/ipywidgets: only pay for it when a fit starts
         learn = self.learn
-        self.bar = tqdm(total=learn.n_iter, desc=self.desc or f"epoch 1/{learn.n_epoch}", leave=False,
+        self.bar = progress_bar(total=learn.n_iter, desc=self.desc or f"epoch 1/{learn.n_epoch}", leave=False,
                         unit="batch", dynamic_ncols=True, disable=True if learn.quiet else None)
 
     def before_epoch(self):

@@ -1,6 +1,7 @@
 """Checkpoints that never end up half-written and never run code when loaded."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -35,6 +36,36 @@ def _clean_stale_tmp(folder: Path) -> None:
                 p.unlink()
         except OSError:
             pass  # another process removed it, or it is not ours to remove
+
+
+def writable(folder: Path) -> bool:
+    """True when files can be created in `folder` (made if missing) and its mode allows writing.
+
+    Tried, not guessed: a read-only mount refuses the file. The mode is checked too, because root may write
+    into a folder marked read-only (`chmod a-w`), and that mark says the owner wants it left alone.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.stat().st_mode & 0o222:
+            return False
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def work_folder(data_path: str | os.PathLike) -> Path:
+    """Where a learner writes models and caches for the data in `data_path`: that folder when it is writable,
+    else one of its own under COURSE_LIB_WORK (default ~/.cache/course_lib), named after the data folder.
+
+    A data folder on a read-only share or a DVD is common in classrooms; the lesson must still save and cache.
+    """
+    data_path = Path(data_path)
+    if writable(data_path):
+        return data_path
+    root = Path(os.environ.get("COURSE_LIB_WORK") or Path.home() / ".cache" / "course_lib")
+    digest = hashlib.sha1(str(data_path.resolve()).encode()).hexdigest()[:8]  # two folders named `photos` differ
+    return root / f"{data_path.name}-{digest}"
 
 
 def atomic_save(obj, fn: str | os.PathLike) -> Path:

@@ -13,12 +13,15 @@ import torch.nn.functional as F
 from . import distributed
 from .devices import compute_threads
 from .inference import predict_image, run_batches, tta
-from .checkpoint import FORMAT, VERSION, CheckpointError, atomic_save, read_checkpoint
+from .checkpoint import FORMAT, VERSION, CheckpointError, atomic_save, read_checkpoint, work_folder
 from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
 from .models import (N_POOL, ConvNet, arch_name, arch_stats, build_backbone, cacheable, check_head, cut_body, head_widths,
                      layer_groups, make_head)
 from .precompute import ActivationCache, act_loaders
+
+
+_ANNOUNCED: set[Path] = set()  # read-only data folders whose replacement was already named
 
 
 def warn_stats(arch: str, data) -> None:
@@ -34,15 +37,17 @@ def warn_stats(arch: str, data) -> None:
 class ConvLearner(Learner):
     """A Learner for image classification with a pretrained convolutional body and a new head."""
 
-    def __init__(self, data, arch: str, model: ConvNet, precompute: bool = False, **kw):
+    def __init__(self, data, arch: str, model: ConvNet, precompute: bool = False,
+                 model_dir: str | os.PathLike = "models", **kw):
         self.arch = arch
+        self.model_dir = Path(model_dir)
         loss = F.binary_cross_entropy_with_logits if data.is_multi else F.cross_entropy
         kw.setdefault("metrics", [accuracy_thresh(0.5)] if data.is_multi else [accuracy])
         groups = layer_groups(arch, model.body, model.head)
         warn_stats(arch, data)
         super().__init__(model, data, loss, groups, **kw)
         self.acts = ActivationCache()
-        self.models_path = Path(data.path) / "models"
+        self._set_paths(data)
         self._precompute = False
         self.freeze()
         self.precompute = precompute
@@ -53,7 +58,8 @@ class ConvLearner(Learner):
         """The lesson's learner: `arch` (e.g. resnet34 or 'resnet_mini') cut before pooling, new head, head-only training.
 
         `custom_head` replaces the lesson's head (concat pool, BatchNorm, dropout, two linear layers) with any
-        module that maps the body's (N, channels, H, W) output to (N, classes).
+        module that maps the body's (N, channels, H, W) output to (N, classes). `model_dir` is where `save`
+        writes, relative to the data folder (default `models`) or absolute, as fastai's.
         """
         name = arch_name(arch)
         full = build_backbone(name, pretrained=pretrained)
@@ -127,8 +133,18 @@ class ConvLearner(Learner):
                              f"({self.data.classes[:5]}...).")
         warn_stats(self.arch, data)
         self.data = data
-        self.models_path = Path(data.path) / "models"
+        self._set_paths(data)
         self.freeze()
+
+    def _set_paths(self, data) -> None:
+        """models_path (checkpoints) and work_path (the precompute cache): beside the data, unless that is
+        read-only (see checkpoint.work_folder); an absolute model_dir is used as it is."""
+        self.work_path = work_folder(data.path)
+        if self.work_path != Path(data.path) and self.work_path not in _ANNOUNCED:
+            _ANNOUNCED.add(self.work_path)  # once a session: a notebook builds several learners on one folder
+            print(f"{data.path} is read-only: models and caches go to {self.work_path} "
+                  f"(COURSE_LIB_WORK chooses another place; ConvLearner.pretrained(..., model_dir=...) the models').")
+        self.models_path = self.work_path / self.model_dir  # an absolute model_dir replaces the left side
 
     # ------------------------------------------------------------------ save / load
     def _ck_path(self, name: str | os.PathLike) -> Path:

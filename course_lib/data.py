@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .csvfile import read_csv
 from .images import BadImageError, list_dirs, list_images, open_image
+from .progress import progress_bar
 from .transforms import Tfms
 
 
@@ -286,10 +287,9 @@ class ImageClassifierData:
 
     def fill_cache(self) -> None:
         """Decode every image once into memory at the reduced size the transforms need."""
-        from tqdm.auto import tqdm
         dss = [d for d in (self.trn_ds, self.val_ds, self.test_ds) if d is not None]
         total = sum(len(d) for d in dss)
-        with tqdm(total=total, desc=f"caching images at {self.trn_ds.cache.side}px", leave=False) as pbar:
+        with progress_bar(total=total, desc=f"caching images at {self.trn_ds.cache.side}px", leave=False) as pbar:
             for ds in dss:
                 for i in range(len(ds)):
                     try:

@@ -42,11 +42,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader
-from tqdm.auto import tqdm
 
 from .devices import amp_dtype, compute_threads, cpu_threads, eval_mode, to_device
 from .images import BadImageError
 from .precision import fp32_convs
+from .progress import progress_bar
 
 def activation(out: torch.Tensor, is_multi: bool) -> torch.Tensor:
     """Log-probabilities for one label per image, per-class probabilities for multi-label."""
@@ -151,7 +151,7 @@ def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, a
     with torch.random.fork_rng(devices=cuda), eval_mode(learn.model):
         try:
             # `disable` only when asked: passed always, it would override TQDM_DISABLE=1
-            pbar = tqdm(total=1 + n_aug, desc="TTA passes", unit="pass", leave=False,
+            pbar = progress_bar(total=1 + n_aug, desc="TTA passes", unit="pass", leave=False,
                         **({} if progress else {"disable": True}))
             # the n_aug passes run back to back through one loader over the augmented set repeated n_aug
             # times: the same images in the same order as n_aug separate epochs, without a start-up pause

@@ -41,7 +41,7 @@ def show_images(imgs: Sequence[np.ndarray], titles: Sequence[str], ncols: int = 
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, img, title in zip(axes, imgs, titles):
         ax.imshow(img)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
     for ax in axes:
         ax.axis("off")
     for ax in axes[n:]:
@@ -216,6 +216,18 @@ class ClassificationInterpretation:
         which = "" if cls is None else f" {self.classes[self._class(cls)]}"
         return self.plot_idxs(self.most_uncertain(n, cls),
                               f"Most uncertain{which} (top probability nearest 1/{self.data.c})", sz=sz)
+
+    def plot_class(self, cls: str | int, n: int = 4, sz: int | None = None) -> Figure:
+        """Three rows for one class: its most confidently right images, its most confidently wrong ones, and its
+        most uncertain ones, each titled with what it shows, the predicted class and its probability."""
+        rows = (("right", self.most_by_correct(cls, True, n)), ("wrong", self.most_by_correct(cls, False, n)),
+                ("unsure", self.most_uncertain(n, cls)))
+        idxs = [i for _, ix in rows for i in ix]
+        titles = [f"{what}: {self.probs[i, self.preds[i]]:.3f} {self.classes[self.preds[i]]}" for what, ix in rows
+                  for i in ix]
+        name = self.classes[self._class(cls)]
+        return show_images([self.image(i, sz) for i in idxs], titles, ncols=n, size=2.2,
+                           suptitle=f"actual {name}: most confidently right, most confidently wrong, most uncertain")
 
     def plot_top_losses(self, k: int = 9, ncols: int = 3, sz: int | None = None) -> Figure:
         """The `k` highest-loss images titled predicted/actual, loss, p(actual) and file name."""

@@ -197,6 +197,10 @@ class Learner:
                 p.requires_grad_(k >= n)
         self.frozen_to = n
 
+    def unfreeze_to(self, n: int) -> None:
+        """The lesson text's name for `freeze_to(n)`: train layer groups n.. only (fastai 0.7 had freeze_to)."""
+        self.freeze_to(n)
+
     def freeze(self) -> None:
         """Train the head only."""
         self.freeze_to(-1)

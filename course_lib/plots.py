@@ -110,35 +110,58 @@ def outside_legend(ax) -> None:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
-def plot_lr(rec, ax=None, log: bool = False):
-    """Learning rate of every layer group per iteration; x in epochs so cycle boundaries read off directly."""
-    fig, ax = _fig_ax(ax, (7, 3.5))
+def plot_lr(rec, ax=None, log: bool = False, panels: bool | None = None):
+    """Learning rate of every layer group per iteration; x in epochs so cycle boundaries read off directly.
+
+    Differential rates 10x apart make the smaller groups flat lines on one linear axis, so by default
+    (`panels=None`) groups whose rates differ by more than 10x get a panel each, with its own scale; `log=True`
+    draws them on one log axis instead, where the curves have the same shape.
+    """
     lrs = np.array(rec.lrs)
     if lrs.size == 0:
         raise ValueError("Nothing recorded yet: call learn.fit(...) or learn.lr_find() first.")
     per_epoch = getattr(rec, "iters_per_epoch", None)
     x = np.arange(len(lrs)) / per_epoch if per_epoch else np.arange(len(lrs))
     names = list(getattr(rec, "group_names", [])) or [f"group {k}" for k in range(lrs.shape[1])]
+    names += [f"group {k}" for k in range(len(names), lrs.shape[1])]
     trainable = list(getattr(rec, "trainable", [])) or [True] * lrs.shape[1]
     shown = [k for k in range(lrs.shape[1]) if k >= len(trainable) or trainable[k]] or [lrs.shape[1] - 1]
+    peaks = lrs[:, shown].max(0)
+    if panels is None:
+        panels = ax is None and not log and len(shown) > 1 and peaks.max() > 10 * max(peaks.min(), 1e-30)
+    if panels:
+        fig, axs = plt.subplots(len(shown), 1, figsize=(7, 1.6 * len(shown) + 0.8), sharex=True)
+        for a, k in zip(axs, shown):
+            a.plot(x, lrs[:, k], color=f"C{k}")
+            a.set_ylabel("lr", fontsize=8)
+            a.set_title(f"{names[k]} (peak {lrs[:, k].max():.0e})", fontsize=9, loc="left")
+        _lr_axes(fig, axs[-1], rec, per_epoch, top=axs[0])
+        return fig
+    fig, ax = _fig_ax(ax, (7, 3.5))
     for k in shown:  # frozen groups are left out: their lr moves no weight
-        ax.plot(x, lrs[:, k], label=names[k] if k < len(names) else f"group {k}")
+        ax.plot(x, lrs[:, k], label=names[k])
     if log:  # linear by default, as in the lesson; log shows the smaller groups' curves too
         ax.set_yscale("log")
-    ax.set_xlabel("epoch" if per_epoch else "iteration")
     ax.set_ylabel("learning rate")
-    args = getattr(rec, "sched_args", None)
-    if args:
-        ax.set_title(f"fit: n_cycle={args['n_cycle']}, cycle_len={args['cycle_len']}, "
-                     f"cycle_mult={args['cycle_mult']} -> {n_epochs(**args)} epochs")
-        if per_epoch:
-            ax.set_xticks(range(0, n_epochs(**args) + 1))
     if len(shown) > 1:
         outside_legend(ax)
     elif len(shown) < lrs.shape[1]:
         ax.set_ylabel(f"learning rate ({names[shown[0]]}; frozen groups not shown)")
-    fig.tight_layout()
+    _lr_axes(fig, ax, rec, per_epoch)
     return fig
+
+
+def _lr_axes(fig, ax, rec, per_epoch, top=None) -> None:
+    """x label and ticks in epochs, and the fit's arguments as the title (on `top` when there are panels)."""
+    ax.set_xlabel("epoch" if per_epoch else "iteration")
+    args = getattr(rec, "sched_args", None)
+    if args:
+        title = (f"fit: n_cycle={args['n_cycle']}, cycle_len={args['cycle_len']}, "
+                 f"cycle_mult={args['cycle_mult']} -> {n_epochs(**args)} epochs")
+        (fig.suptitle(title, fontsize=10) if top is not None else ax.set_title(title))
+        if per_epoch:
+            ax.set_xticks(range(0, n_epochs(**args) + 1))
+    fig.tight_layout()
 
 
 def plot_loss(rec, ax=None):

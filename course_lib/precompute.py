@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 from .checkpoint import atomic_save
 from .devices import amp_dtype
 from .inference import run_batches
+from .progress import progress_bar
 
 
 def files_fingerprint(ds) -> str:
@@ -71,8 +72,7 @@ def cache_key(arch: str, data, body: torch.nn.Module, dtype: torch.dtype | None 
 
 def compute_features(learn, dl: DataLoader, desc: str = "precompute") -> torch.Tensor:
     """The frozen body's pooled output over a loader (no shuffling, validation transforms), on the CPU."""
-    from tqdm.auto import tqdm  # tqdm.auto looks for IPython/ipywidgets: only paid for when a cache is built
-    return run_batches(learn, tqdm(dl, desc=desc, leave=False, unit="batch"), fn=learn.model.features, act=False)[0]
+    return run_batches(learn, progress_bar(dl, desc=desc, leave=False, unit="batch"), fn=learn.model.features, act=False)[0]
 
 
 class ActivationCache:
@@ -81,8 +81,8 @@ class ActivationCache:
     def __init__(self):
         self.mem: dict[str, dict] = {}
 
-    def path_for(self, data, arch: str, key: str) -> Path:
-        return data.path / "tmp" / f"act_{arch}_{data.sz}_{key}.pt"
+    def path_for(self, learn, key: str) -> Path:
+        return learn.work_path / "tmp" / f"act_{learn.arch}_{learn.data.sz}_{key}.pt"
 
     def get(self, learn) -> dict:
         """The activations for the learner's current data and body, computed only when no valid copy exists."""
@@ -91,7 +91,7 @@ class ActivationCache:
         key = cache_key(learn.arch, data, model.body, dtype)
         if key in self.mem:
             return self.mem[key]
-        fn = self.path_for(data, learn.arch, key)
+        fn = self.path_for(learn, key)
         acts = None
         if fn.is_file():
             try:

@@ -1,10 +1,16 @@
-"""What each step of a recipe bought: accuracy with its standard error, paired changes, and plain verdicts."""
+"""What each step of a recipe bought: accuracy with its standard error, paired changes, plain verdicts, and
+the lesson's rule of going back to the better model when a step hurts."""
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from .metrics import Change, accuracy_np, accuracy_se, log_loss, paired_change
+
+CLOSE = 1.6  # |change| / s.e. from here up to 2 is "within the noise, but close to 2 s.e."
+CONFIDENT = 0.9  # a wrong answer given with at least this probability is a confident mistake
 
 
 def as_probs(outputs: np.ndarray, probs: bool = False) -> np.ndarray:
@@ -19,55 +25,151 @@ def verdict(change: Change) -> str:
     d, se = change.delta, change.se
     if se == 0:
         return "no image changed its verdict" if d == 0 else f"{d:+.3f} (every changed image moved the same way)"
-    if d / se > 2:
+    z = d / se
+    if z > 2:
         return f"helped, by more than twice its standard error ({d:+.3f} +- {se:.3f})"
-    if d / se < -2:
+    if z < -2:
         return f"hurt, by more than twice its standard error ({d:+.3f} +- {se:.3f})"
-    return f"moved accuracy by {d:+.3f} +- {se:.3f}: within the noise"
+    close = f", but close to 2 s.e. ({abs(z):.1f} s.e.)" if abs(z) >= CLOSE else ""
+    return f"moved accuracy by {d:+.3f} +- {se:.3f}: within the noise{close}"
+
+
+def rank_sentence(value: float, others: np.ndarray, who: str, what: str = "accuracy") -> str:
+    """Where one run's figure sits among other seeds' runs of the same step, in words."""
+    others = np.sort(np.asarray(others, dtype=float))
+    below = int((others < value).sum())
+    ties = int((others == value).sum())
+    n = len(others)
+    if below == 0 and ties == 0:
+        where = f"below all {n} other seeds"
+    elif below == n:
+        where = f"above all {n} other seeds"
+    else:
+        where = f"above {below} and below {n - below - ties} of the {n} other seeds" + (
+            f" (equal to {ties})" if ties else "")
+    return (f"{who} scored {what} {value:.3f}, {where} (range {others.min():.3f}-{others.max():.3f}); "
+            + ("a low start leaves more room for the steps after it to gain, so part of the chain's gain "
+               "below is this seed's luck" if below <= n // 4 else
+               "a high start leaves less room for the steps after it, so the chain's gain below may be "
+               "smaller than typical" if below >= n - n // 4 else
+               "a typical start, so the chain's gain below is not inflated by this seed"))
 
 
 class Steps:
-    """The validation predictions of one learner after each step, and the table of what each step changed."""
+    """The validation predictions of one learner after each step, and the table of what each step changed.
+
+    A step can be *reverted* (the lesson's rule: keep the better model). It stays in the table with its
+    figures, and the next step is measured against the last step that was kept.
+    """
 
     def __init__(self, y: np.ndarray):
         self.y = np.asarray(y)
         self.names: list[str] = []
         self.probs: list[np.ndarray] = []
+        self.kept: list[bool] = []
 
-    def add(self, name: str, outputs: np.ndarray, probs: bool = False) -> None:
+    def add(self, name: str, outputs: np.ndarray, probs: bool = False, kept: bool = True) -> None:
         """Record a step's validation outputs: logits (e.g. `learn.sched.last_preds()`) or probabilities."""
         p = as_probs(outputs, probs)
         if len(p) != len(self.y):
             raise ValueError(f"{name}: {len(p)} predictions for {len(self.y)} validation images.")
         self.names.append(name)
         self.probs.append(p)
+        self.kept.append(kept)
+
+    @property
+    def current(self) -> int:
+        """Index of the last step that was kept: the model the learner holds now."""
+        return max(k for k, kept in enumerate(self.kept) if kept)
+
+    def accuracy(self, k: int) -> float:
+        """Validation accuracy after step k."""
+        return accuracy_np(self.probs[k], self.y)
+
+    def log_loss(self, k: int) -> float:
+        """Validation log loss after step k."""
+        return log_loss(self.y, self.probs[k])
+
+    def better(self, outputs: np.ndarray, probs: bool = False) -> bool:
+        """Whether these outputs beat the current model on validation: higher accuracy, or equal accuracy and a
+        lower log loss."""
+        p = as_probs(outputs, probs)
+        acc, cur = accuracy_np(p, self.y), self.accuracy(self.current)
+        return acc > cur or (acc == cur and log_loss(self.y, p) < self.log_loss(self.current))
+
+    def attempt(self, name: str, outputs: np.ndarray, revert: Callable[[], None], probs: bool = False) -> str:
+        """Add a step that is kept only if it is better (see `better`); else `revert()` puts the model back.
+
+        Returns the sentence that says which model stands, with the step's change and its noise.
+        """
+        before = self.current
+        keep = self.better(outputs, probs)
+        self.add(name, outputs, probs, kept=keep)
+        ch = self.change(before, len(self.names) - 1)
+        if keep:
+            return f"{name}: kept ({verdict(ch)})."
+        revert()
+        return (f"{name}: {verdict(ch)}; not better than {self.names[before]!r} on the validation set, so that "
+                f"step's model is loaded again and the recipe goes on from it.")
 
     def change(self, i: int, j: int) -> Change:
         """Accuracy change from step i to step j on the same images."""
         return paired_change(self.probs[i], self.probs[j], self.y)
 
+    def base(self, k: int) -> int:
+        """The step that step k started from: the last kept step before it."""
+        return max(i for i in range(k) if self.kept[i])
+
     def table(self) -> pd.DataFrame:
-        """One row per step: accuracy, its standard error, log loss, and the change against the step before."""
+        """One row per step: accuracy, its standard error, log loss, the change against the step it started
+        from, and whether its model was kept."""
         rows = []
         for k, (name, p) in enumerate(zip(self.names, self.probs)):
             acc = accuracy_np(p, self.y)
             row = {"step": name, "accuracy": acc, "±": accuracy_se(acc, len(self.y)), "log loss": log_loss(self.y, p)}
             if k:
-                ch = self.change(k - 1, k)
+                ch = self.change(self.base(k), k)
                 row.update({"change": ch.delta, "change ±": ch.se, "fixed": ch.fixed, "broke": ch.broken})
+            if not all(self.kept):
+                row["kept"] = "yes" if self.kept[k] else "no, reverted"
             rows.append(row)
         return pd.DataFrame(rows).set_index("step")
 
     def shown(self) -> pd.DataFrame:
         """The table for reading: three decimals, whole numbers of images, blanks where there is no step before."""
         t = self.table()
-        return t.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else
-                                           f"{v:.0f}" if col.name in ("fixed", "broke") else f"{v:.3f}"))
+
+        def fmt(col):
+            if col.name == "kept":
+                return col
+            return col.map(lambda v: "" if pd.isna(v) else f"{v:.0f}" if col.name in ("fixed", "broke") else f"{v:.3f}")
+        return t.apply(fmt)
 
     def verdicts(self) -> list[str]:
-        """One line per step after the first, and one for the whole chain."""
-        lines = [f"{self.names[k]}: {verdict(self.change(k - 1, k))}" for k in range(1, len(self.names))]
-        if len(self.names) > 1:
-            lines.append(f"the whole chain, {self.names[0]} -> {self.names[-1]}: "
-                         f"{verdict(self.change(0, len(self.names) - 1))}")
+        """One line per step after the first, and one for the whole chain (first step -> the model kept last)."""
+        lines = []
+        for k in range(1, len(self.names)):
+            line = f"{self.names[k]}: {verdict(self.change(self.base(k), k))}"
+            if not self.kept[k]:
+                line += f" -> reverted to {self.names[self.base(k)]!r}"
+            lines.append(line)
+        last = self.current
+        if last > 0:
+            lines.append(f"the whole chain, {self.names[0]} -> {self.names[last]}: {verdict(self.change(0, last))}")
         return lines
+
+    def loss_against_accuracy(self, i: int, j: int) -> str | None:
+        """When accuracy and log loss move in opposite directions from step i to j, the sentence that says why:
+        log loss weighs how sure each answer is, and a few confident mistakes outweigh many small gains."""
+        da = self.accuracy(j) - self.accuracy(i)
+        dl = self.log_loss(j) - self.log_loss(i)
+        if not da * dl > 0:  # both rose (or both fell): better by one measure, worse by the other
+            return None
+        conf = [int(((p.argmax(1) != self.y) & (p.max(1) >= CONFIDENT)).sum()) for p in (self.probs[i], self.probs[j])]
+        worst = [float((-np.log(np.clip(p[np.arange(len(self.y)), self.y], 1e-15, 1))).max())
+                 for p in (self.probs[i], self.probs[j])]
+        return (f"{self.names[i]} -> {self.names[j]}: accuracy {'rose' if da > 0 else 'fell'} by {abs(da):.3f} while "
+                f"log loss {'rose' if dl > 0 else 'fell'} by {abs(dl):.3f}. Accuracy counts right answers; log loss "
+                f"also weighs how sure each answer is, and one wrong answer given with probability 0.99 costs "
+                f"-ln(0.01) = 4.6 by itself. Confident mistakes (wrong with p >= {CONFIDENT}): {conf[0]} -> {conf[1]}; "
+                f"the costliest single image: {worst[0]:.1f} -> {worst[1]:.1f}.")

@@ -4,6 +4,7 @@
     python notebooks/build.py 03              # those whose name starts with 03
     python notebooks/build.py --no-execute    # write only (outputs empty)
     python notebooks/build.py exercises       # exercises/student.ipynb + exercises/solutions.ipynb (executed)
+    python notebooks/build.py 01 02 --seeds 7 2026   # re-run check: execute with other seeds, write nothing
 
 A source is a Python file in jupytext's percent format: `# %%` starts a code cell, `# %% [markdown]` a
 Markdown cell whose lines are comments, and IPython magics are written commented (`# %matplotlib inline`),
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,12 +49,25 @@ def parse(text: str) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int, name: str) -> None:
-    """Run every cell top to bottom in a fresh kernel started in `cwd`; an error stops the build."""
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int, name: str, env: dict | None = None) -> float:
+    """Run every cell top to bottom in a fresh kernel started in `cwd`; an error stops the build.
+
+    Progress bars are switched off in the kernel (TQDM_DISABLE=1): a saved bar shows whatever state it was
+    last drawn in, which on GitHub or in exported HTML looks unfinished. A reader's own run still shows them.
+    `env` adds variables for this run (e.g. COURSE_LIB_SEED). Returns the seconds it took.
+    """
     t = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNELSPEC["name"],
-                   resources={"metadata": {"path": str(cwd)}}).execute()
-    print(f"{name}: executed in {time.perf_counter() - t:.0f} s", flush=True)
+    saved = dict(os.environ)
+    os.environ.update({"TQDM_DISABLE": "1", **(env or {})})  # the kernel inherits this process's environment
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name=KERNELSPEC["name"],
+                       resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    took = time.perf_counter() - t
+    print(f"{name}: executed in {took:.0f} s" + "".join(f", {k}={v}" for k, v in (env or {}).items()), flush=True)
+    return took
 
 
 def write(nb: nbformat.NotebookNode, out: Path) -> Path:
@@ -61,6 +76,12 @@ def write(nb: nbformat.NotebookNode, out: Path) -> Path:
         c.metadata.pop("execution", None)
     nbformat.write(nb, out)
     return out
+
+
+def rerun(src: Path, seeds: list[int], timeout: int = 900) -> None:
+    """Execute src/<name>.py once per seed (COURSE_LIB_SEED) without writing anything: every cell must pass."""
+    for seed in seeds:
+        execute(parse(src.read_text()), HERE, timeout, src.stem, {"COURSE_LIB_SEED": str(seed)})
 
 
 def build(src: Path, execute_nb: bool = True, timeout: int = 900) -> Path:
@@ -126,6 +147,9 @@ def main() -> None:
                    help="prefixes of the lesson notebooks to build (default: all), or `exercises`")
     p.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
     p.add_argument("--timeout", type=int, help="seconds per cell (default: 900 for lessons, 120 for exercises)")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                   help="re-run check: execute the named lesson notebooks once per seed (COURSE_LIB_SEED), "
+                        "writing nothing; any failing cell fails the check")
     a = p.parse_args()
     exercises = "exercises" in a.names
     names = [n for n in a.names if n != "exercises"]
@@ -137,6 +161,10 @@ def main() -> None:
                      " or `exercises`")
     elif exercises:
         srcs = []  # `build.py exercises` alone builds only the exercises
+    if a.seeds:
+        for s in srcs:
+            rerun(s, a.seeds, timeout=a.timeout or 900)
+        return
     for s in srcs:
         build(s, execute_nb=not a.no_execute, timeout=a.timeout or 900)
     if exercises:

@@ -77,6 +77,17 @@ def test_freeze_to_one_trains_late_body_only(tiny_learn):
     assert not same(g1, params(tiny_learn.groups[1]))
 
 
+def test_unfreeze_to_is_the_lesson_texts_name_for_freeze_to(tiny_data):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    learn.unfreeze_to(1)
+    assert learn.frozen_to == 1 and learn.precompute is False  # the body's late group trains: no cached acts
+    assert [any(p.requires_grad for p in g.parameters()) for g in learn.groups] == [False, True, True]
+    learn.unfreeze_to(-1)
+    assert learn.frozen_to == 2
+    with pytest.raises(ValueError, match="3 layer groups"):
+        learn.unfreeze_to(3)
+
+
 def test_unfreeze_trains_all_and_turns_precompute_off(tiny_data):
     learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
     learn.unfreeze()
@@ -611,3 +622,31 @@ def test_precompute_message_shows_the_cache_folder_as_typed_from_here(tiny_path,
     monkeypatch.chdir(far)  # far away: absolute, not a chain of ../
     from course_lib.precompute import _shown
     assert _shown(tiny_path / "tmp") == str((tiny_path / "tmp").resolve())
+
+
+@pytest.fixture
+def read_only(tiny_data):
+    """The tiny data folder marked read-only (chmod a-w), as a classroom share would be; restored afterwards."""
+    mode = tiny_data.path.stat().st_mode
+    os.chmod(tiny_data.path, mode & ~0o222)
+    yield tiny_data
+    os.chmod(tiny_data.path, mode)
+
+
+def test_a_read_only_data_folder_saves_and_caches_elsewhere(read_only, tmp_path, monkeypatch, capsys):
+    tiny_data = read_only
+    monkeypatch.setenv("COURSE_LIB_WORK", str(tmp_path / "work"))
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
+    assert "is read-only: models and caches go to" in capsys.readouterr().out
+    assert learn.work_path.parent == tmp_path / "work" and learn.work_path.name.startswith(tiny_data.path.name)
+    learn.fit(1e-2, 1)
+    fn = learn.save("ro")
+    assert fn.parent == learn.work_path / "models" and fn.is_file()
+    assert list((learn.work_path / "tmp").glob("act_*.pt")) and not (tiny_data.path / "tmp").exists()
+    assert not (tiny_data.path / "models").exists()
+    other = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu").load("ro")
+    assert same(params(other.model), params(learn.model))
+    assert "read-only" not in capsys.readouterr().out  # said once per folder, not for every learner
+    absolute = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu",
+                                      model_dir=tmp_path / "mine")
+    assert absolute.save("x").parent == tmp_path / "mine"

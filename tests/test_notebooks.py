@@ -91,3 +91,33 @@ def test_build_reads_jupytext_percent_format(script):
 def test_exercise_source_is_valid_python():
     import ast
     ast.parse((NB_DIR / "exercises" / "src" / "solutions.py").read_text())
+
+
+def test_progress_bars_obey_tqdm_disable_in_notebooks_too(monkeypatch):
+    import tqdm.auto
+    import tqdm.notebook
+    from course_lib.progress import progress_bar
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)  # what tqdm.auto is inside a Jupyter kernel
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert tqdm.notebook.tqdm(total=3, disable=None).disable is False  # the widget bar alone ignores it
+    assert progress_bar(total=3).disable is True
+    monkeypatch.delenv("TQDM_DISABLE")
+    assert progress_bar(range(3), disable=True).disable is True
+
+
+BAR = re.compile(r"\d+%\|")  # tqdm's text bar: "  0%|          | 0/39"
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_no_committed_output_shows_a_progress_bar(path):
+    """A saved bar shows the state it was last drawn in (often 0%), which reads as unfinished on GitHub and in
+    HTML exports; the build switches them off, and no widget state of a bar may be stored either."""
+    nb = json.loads(path.read_text())
+    for i, c in enumerate(code_cells(nb)):
+        for o in c["outputs"]:
+            text = "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+            assert not BAR.search(text), f"{path.name}, code cell {i}: a progress bar in an output: {text[:80]!r}"
+            assert "application/vnd.jupyter.widget-view+json" not in o.get("data", {}) or \
+                "NBVAL_IGNORE_OUTPUT" in "".join(c["source"]), f"{path.name}, code cell {i}: a widget view"
+    state = json.dumps(nb.get("metadata", {}).get("widgets", {}))
+    assert "FloatProgressModel" not in state, f"{path.name}: a progress bar's widget state is stored"

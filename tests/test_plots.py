@@ -3,6 +3,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
+import pytest
 
 from course_lib.plots import loss_ylim, plot_lr, plot_lr_find, suggest
 from course_lib.schedules import smooth
@@ -66,5 +67,17 @@ def test_plot_lr_leaves_frozen_groups_out():
     lrs = [np.array([1e-4, 1e-3, 1e-2]) * (1 - i / 4) for i in range(4)]
     ax = plot_lr(Rec(lrs, [False, False, True])).axes[0]
     assert len(ax.get_lines()) == 1 and "frozen groups not shown" in ax.get_ylabel()
-    ax = plot_lr(Rec(lrs, [True, True, True])).axes[0]
+    ax = plot_lr(Rec(lrs, [True, True, True]), log=True).axes[0]
     assert [l.get_label() for l in ax.get_lines()] == ["early", "late", "head"]
+
+
+def test_plot_lr_gives_rates_10x_apart_a_panel_each():
+    lrs = [np.array([1e-4, 1e-3, 1e-2]) * (1 - i / 4) for i in range(4)]
+    fig = plot_lr(Rec(lrs, [True, True, True]))
+    assert len(fig.axes) == 3  # on one linear axis the 1e-4 group would be a flat line at zero
+    for ax, peak in zip(fig.axes, (1e-4, 1e-3, 1e-2)):
+        (line,) = ax.get_lines()
+        assert line.get_ydata().max() == pytest.approx(peak)
+        assert ax.get_ylim()[1] < 2 * peak  # each panel is scaled to its own group
+    same = [np.array([1e-2, 1e-2]) * (1 - i / 4) for i in range(4)]
+    assert len(plot_lr(Rec(same, [True, True])).axes) == 1  # equal rates: one panel

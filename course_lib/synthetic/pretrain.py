@@ -25,11 +25,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..checkpoint import atomic_save
 from ..devices import amp_dtype, default_device
 from ..models import IMAGENET_STATS
+from ..progress import progress_bar
 from ..schedules import warmup_cosine
 from .backbone import resnet_mini
 from .fractals import MIXES, render_split
@@ -136,7 +136,7 @@ def pretrain(cfg: Config) -> dict:
         model.train()
         g = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)  # order + augmentation of this epoch
         perm = torch.randperm(len(x), generator=g)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False,
+        bar = progress_bar(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False,
                    disable=cfg.quiet, mininterval=2)
         tot_loss = 0.0
         for i in bar:

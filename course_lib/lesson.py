@@ -1,0 +1,168 @@
+"""What a lesson notebook (or `python -m course_lib`) runs on, from the environment, and the lesson's own figures.
+
+One notebook runs unmodified on any data:
+
+    COURSE_LIB_DATA=folder   that notebook's layout: from_paths (train/<class>/, valid/<class>/) for 01,
+                             the CSV layout (train/, labels.csv) for 02; photos, so the real-data settings apply
+    COURSE_LIB_FULL=1        the real Kaggle data under data/ (data/dogscats, data/dogbreeds)
+    COURSE_LIB_ARCH=name     another backbone (resnet34, efficientnet_lite0, resnet_mini, ...)
+    COURSE_LIB_SEED=n        the seed of the followed learner (default 42); the notebooks derive the others from it
+
+Without them: the generated offline sample, EfficientNet-Lite0 with its bundled ImageNet weights, on the CPU.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .devices import default_device
+
+# image sizes (first, after progressive resizing) and batch sizes per lesson and mode
+SIZES = {
+    # offline: drawings on a laptop CPU. 128 px keeps each notebook within a few minutes on 2 cores, with the
+    # lesson's full recipe (the 7 epochs of cycle_mult=2 included); Lite0 learnt ImageNet at 224 px
+    ("dogscats", "sample"): (128, None, 32),
+    ("dogbreeds", "sample"): (128, 160, 32),
+    # photos: the lesson's sizes
+    ("dogscats", "real"): (224, None, 64),
+    ("dogbreeds", "real"): (224, 299, 58),
+}
+SMALL_ARCH_SIZES = {"dogscats": (64, None), "dogbreeds": (64, 96)}  # resnet_mini learnt its features at 64 px
+LAYOUTS = {"dogscats": ("test1", "from_paths: train/<class>/, valid/<class>/"),
+           "dogbreeds": ("test", "from_csv: train/<id>.jpg and labels.csv")}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The data, backbone, sizes and seed of one run, and why each was chosen."""
+    name: str             # 'dogscats' or 'dogbreeds'
+    path: Path
+    mode: str             # 'sample' (generated drawings) or 'real' (photos)
+    arch: str
+    sz: int
+    sz2: int | None       # after progressive resizing (02), else None
+    bs: int
+    seed: int
+    test_name: str | None  # None: the data has no test folder, and the submission cells are skipped
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """The banner a notebook prints first: data, backbone, sizes, device, and the notes."""
+        what = "generated drawings (the offline sample)" if self.mode == "sample" else "photos"
+        size = f"sz={self.sz}" + (f" then {self.sz2}" if self.sz2 else "")
+        lines = [f"data: {self.path.name} ({what})",
+                 f"arch: {self.arch}, {size}, bs={self.bs}, seed {self.seed}, device: {default_device()}"]
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+
+
+def _seed() -> int:
+    raw = os.environ.get("COURSE_LIB_SEED", "").strip()
+    if not raw:
+        return 42
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"COURSE_LIB_SEED={raw!r}: give a whole number, e.g. COURSE_LIB_SEED=7.") from None
+
+
+def default_arch(real: bool) -> tuple[str, str | None]:
+    """The backbone for real or generated data on this machine, and a note when it is not the lesson's resnet34."""
+    if not real:
+        return "efficientnet_lite0", None
+    if default_device().type == "cuda":
+        return "resnet34", None
+    return "efficientnet_lite0", ("no GPU, so efficientnet_lite0 instead of the lesson's resnet34: resnet34 at "
+                                  "224 px on the full Kaggle set takes hours on a CPU (COURSE_LIB_ARCH=resnet34 "
+                                  "insists)")
+
+
+def lesson_setup(name: str, root: str | os.PathLike = "../data") -> Setup:
+    """The settings for lesson data set `name` ('dogscats' or 'dogbreeds') from the environment (module doc)."""
+    from .datasets import find_real
+    from .synthetic import ensure_sample
+    if name not in LAYOUTS:
+        raise ValueError(f"unknown lesson data set {name!r}; expected one of {sorted(LAYOUTS)}")
+    test_dir, layout = LAYOUTS[name]
+    notes = []
+    given = os.environ.get("COURSE_LIB_DATA", "").strip()
+    if given:
+        path, mode = Path(given).expanduser(), "real"
+        if not path.is_dir():
+            raise FileNotFoundError(f"COURSE_LIB_DATA={given!r} is not a folder. Give a folder in the {layout} "
+                                    f"layout, or unset it to use the offline sample.")
+    elif os.environ.get("COURSE_LIB_FULL") == "1":
+        path, mode = find_real(name, root=root), "real"
+    else:
+        path, mode = ensure_sample(name, root=root), "sample"
+    arch = os.environ.get("COURSE_LIB_ARCH", "").strip()
+    if not arch:
+        arch, why = default_arch(mode == "real")
+        if why:
+            notes.append(why)
+    sz, sz2, bs = SIZES[(name, mode)]
+    if arch == "resnet_mini":
+        sz, sz2 = SMALL_ARCH_SIZES[name]
+    if mode == "real" and default_device().type != "cuda":
+        bs = 32  # the lesson's 64 (58 for the breeds) was sized for a GPU's memory
+    test_name = test_dir if (path / test_dir).is_dir() else None
+    if test_name is None:
+        notes.append(f"no {test_dir}/ folder in {path.name}: the submission cells are skipped")
+    return Setup(name, path, mode, arch, sz, sz2, bs, _seed(), test_name, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The lesson text's own figures (../shared/seeds: the Chinese write-up of fast.ai 2018 lesson 2), final epochs.
+# Its setting: the Kaggle photos, resnet34 (dogs vs cats) at 224 px, the breeds at 224 then 299 px, on a GPU.
+LESSON_FIGURES = {
+    "dogscats": [
+        ("head only, precompute (lesson 1's fit(0.01, 2))", 0.9885, None),
+        ("+ augmentation (precompute=False)", 0.9925, None),
+        ("+ SGDR, fit(1e-2, 3, cycle_len=1)", 0.9925, None),
+        ("unfreeze, [1e-4, 1e-3, 1e-2], cycle_mult=2 (0.9935 at its best epoch)", 0.993, None),
+    ],
+    "dogbreeds": [
+        ("head only, precompute, fit(1e-2, 3)", 0.913, None),
+        ("+ augmentation, SGDR, fit(1e-2, 3, cycle_len=1)", 0.917, None),
+        ("unfreeze, cycle_mult=2: hurt, dropped", 0.876, None),
+        ("progressive resizing to 299 px", 0.926, None),
+        ("+ TTA", 0.928, 0.219),
+        ("+ TTA, in the course itself", 0.941, 0.1998),
+    ],
+}
+LESSON_SETTING = {"data": "Kaggle photos (23,000 dogs and cats; 10,222 dogs of 120 breeds)", "backbone": "resnet34",
+                  "dogscats size": "224 px", "dogbreeds size": "224 then 299 px", "device": "GPU"}
+
+
+def lesson_table(name: str, steps, match: dict[int, int]) -> pd.DataFrame:
+    """The lesson text's final-epoch figures for `name` beside this run's, row by row.
+
+    `match` maps a row of LESSON_FIGURES to the index of this run's step that corresponds to it (rows with no
+    counterpart show a blank); `differences` says what differs: data, backbone, image size, device.
+    """
+    rows = []
+    for k, (what, acc, loss) in enumerate(LESSON_FIGURES[name]):
+        row = {"lesson step": what, "lesson accuracy": f"{acc:.4g}",
+               "lesson log loss": "" if loss is None else f"{loss:.4g}"}
+        j = match.get(k)
+        if j is None:
+            row.update({"this run": "", "accuracy": "", "log loss": ""})
+        else:
+            row.update({"this run": steps.names[j], "accuracy": f"{steps.accuracy(j):.3f}",
+                        "log loss": f"{steps.log_loss(j):.3f}"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def differences(name: str, setup: Setup, n_train: int, n_valid: int) -> str:
+    """What differs between the lesson text's run and this one, in a few lines."""
+    size = f"{setup.sz} px" + (f" then {setup.sz2} px" if setup.sz2 else "")
+    data = ("generated drawings (not photos)" if setup.mode == "sample" else "photos")
+    return "\n".join([
+        f"data:     lesson {LESSON_SETTING['data']}; here {data}, {n_train} training / {n_valid} validation images",
+        f"backbone: lesson {LESSON_SETTING['backbone']}; here {setup.arch}",
+        f"size:     lesson {LESSON_SETTING[name + ' size']}; here {size}",
+        f"device:   lesson {LESSON_SETTING['device']}; here {default_device()}",
+    ])
