@@ -14,7 +14,7 @@ from .callback import Callback, CancelFitException, frame
 from .devices import amp_dtype
 from .precision import fp32_convs
 from .progress import progress_bar
-from .schedules import cycle_epochs, sgdr_mult, smooth
+from .schedules import Curve, cycle_epochs, find_curve, sgdr_mult, smooth
 
 
 def in_notebook() -> bool:
@@ -364,6 +364,11 @@ class LRFinder(Callback):
     def smooth_losses(self) -> np.ndarray:
         """Debiased exponential moving average of the recorded losses (beta 0.98)."""
         return smooth(self.losses)
+
+    def curve(self, skip_start: int | None = None, skip_end: int | None = None, beta: float = 0.98) -> Curve:
+        """The sweep as it is read: (the last group's lrs, smoothed losses, raw losses), noisy ends left out
+        (`schedules.skips`: 10 and 5 points, at most a tenth of the sweep each)."""
+        return find_curve(self.lrs, self.losses, skip_start, skip_end, beta)
 
     # plots (and matplotlib) imported when first used, as in Recorder
     def suggestion(self, n_skip: int | None = None, n_skip_end: int | None = None):

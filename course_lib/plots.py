@@ -18,15 +18,6 @@ class Suggestion(NamedTuple):
 STEEP_WINDOW = 1.0  # decades of lr over which a slope is fitted: one noisy batch cannot make a steep point
 
 
-def _skips(n: int, n_skip: int | None, n_skip_end: int | None) -> tuple[int, int]:
-    # the original skipped 10 + 5 points always, which left nothing on tiny sweeps
-    a = min(10, n // 10) if n_skip is None else n_skip
-    b = min(5, n // 10) if n_skip_end is None else n_skip_end
-    if n - a - b < 3:
-        a, b = 0, 0
-    return a, b
-
-
 def _slopes(log_lr: np.ndarray, losses: np.ndarray, window: float) -> np.ndarray:
     """Least-squares slope of loss against log10(lr) within +-window/2 decades of each point."""
     out = np.full(len(log_lr), np.nan)
@@ -60,10 +51,8 @@ def suggest(lrs: np.ndarray, losses: np.ndarray) -> Suggestion:
 
 def lr_suggestion(finder, n_skip: int | None = None, n_skip_end: int | None = None) -> Suggestion:
     """Suggest an lr from a finder's record, after skipping the noisy first and last points."""
-    lrs = np.array([l[-1] for l in finder.lrs])
-    losses = smooth(finder.losses)
-    a, b = _skips(len(lrs), n_skip, n_skip_end)
-    return suggest(lrs[a:len(lrs) - b], losses[a:len(losses) - b])
+    c = finder.curve(n_skip, n_skip_end)
+    return suggest(c.lrs, c.losses)
 
 
 def loss_ylim(losses: np.ndarray) -> tuple[float, float]:
@@ -84,10 +73,7 @@ def loss_ylim(losses: np.ndarray) -> tuple[float, float]:
 def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = None, ax=None):
     """Smoothed training loss vs lr on a log axis, the suggested lrs marked, the y-range on the useful part."""
     fig, ax = _fig_ax(ax, (7, 4))
-    lrs = np.array([l[-1] for l in finder.lrs])
-    losses = smooth(finder.losses)
-    a, b = _skips(len(lrs), n_skip, n_skip_end)
-    lrs, losses = lrs[a:len(lrs) - b], losses[a:len(losses) - b]
+    lrs, losses, _ = finder.curve(n_skip, n_skip_end)
     ax.plot(lrs, losses, label="smoothed training loss")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -100,3 +102,33 @@ def smooth(values, beta: float = 0.98) -> np.ndarray:
         avg = beta * avg + (1 - beta) * v
         out.append(avg / (1 - beta ** i))
     return np.array(out)
+
+
+class Curve(NamedTuple):
+    """An lr_find sweep as it is read: the last group's rates, the smoothed losses and the raw ones."""
+    lrs: np.ndarray
+    losses: np.ndarray
+    raw: np.ndarray
+
+
+def skips(n: int, skip_start: int | None = None, skip_end: int | None = None) -> tuple[int, int]:
+    """How many noisy points to leave out at each end of an n-point sweep: 10 and 5, at most a tenth each.
+
+    The original always skipped 10 + 5 points, which left nothing of a short sweep; under 3 points left, none.
+    """
+    a = min(10, n // 10) if skip_start is None else skip_start
+    b = min(5, n // 10) if skip_end is None else skip_end
+    return (0, 0) if n - a - b < 3 else (a, b)
+
+
+def find_curve(lrs, losses, skip_start: int | None = None, skip_end: int | None = None,
+               beta: float = 0.98) -> Curve:
+    """The readable part of a sweep: per-iteration rates (the last group's, for a 2-d record) and losses,
+    smoothed with `beta` over the whole sweep, then trimmed by `skips`."""
+    lrs = np.asarray(lrs, dtype=float)
+    lrs = lrs[:, -1] if lrs.ndim == 2 else lrs.ravel()
+    raw = np.asarray(losses, dtype=float).ravel()
+    sm = smooth(raw, beta)
+    a, b = skips(len(raw), skip_start, skip_end)
+    end = len(raw) - b
+    return Curve(lrs[a:end], sm[a:end], raw[a:end])

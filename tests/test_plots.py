@@ -5,6 +5,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from course_lib.callbacks import LRFinder
 from course_lib.plots import loss_ylim, plot_lr, plot_lr_find, suggest
 from course_lib.schedules import smooth
 
@@ -38,8 +39,11 @@ def test_y_range_shows_the_descent_not_the_blow_up():
     assert lo < 0.4 < 1.0 < hi < 1.2  # the climb to 30 runs off the top
 
 
-class Finder:
+class Finder(LRFinder):
+    """A finder holding a recorded sweep (one layer group)."""
+
     def __init__(self, lrs, losses):
+        super().__init__(np.asarray(lrs, dtype=float)[:, None])
         self.lrs, self.losses = [np.array([l]) for l in lrs], list(losses)
 
 

@@ -57,3 +57,16 @@ def test_smooth_is_debiased():
     assert np.allclose(s, 2.0)  # a constant stays constant: no pull towards zero
     s = smooth([1.0, 3.0], beta=0.5)
     assert s[1] == pytest.approx((0.25 * 1 + 0.5 * 3) / 0.75)
+
+
+def test_find_curve_reads_the_last_group_and_trims_the_noisy_ends():
+    from course_lib.schedules import find_curve, skips, smooth
+    lrs = np.stack([np.logspace(-7, -1, 100), np.logspace(-5, 1, 100)], 1)  # two groups, 100x apart
+    losses = np.linspace(2, 1, 100)
+    c = find_curve(lrs, losses)
+    assert skips(100) == (10, 5) and len(c.lrs) == len(c.losses) == len(c.raw) == 85
+    np.testing.assert_allclose(c.lrs, lrs[10:95, 1])              # the last group's rates
+    np.testing.assert_allclose(c.losses, smooth(losses)[10:95])   # smoothed over the whole sweep, then trimmed
+    np.testing.assert_allclose(c.raw, losses[10:95])
+    assert skips(24) == (2, 2) and skips(4) == (0, 0) and skips(30, 0, 0) == (0, 0)
+    assert len(find_curve(lrs[:, 1], losses, 0, 0, beta=0.0).losses) == 100

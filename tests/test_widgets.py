@@ -3,6 +3,7 @@ import matplotlib.figure
 import numpy as np
 import pytest
 
+from course_lib.callbacks import LRFinder
 from course_lib.schedules import sgdr_schedule
 from course_lib.classroom.widgets import (group_lrs, group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer,
                                 schedule_figure)
@@ -37,11 +38,12 @@ def test_schedule_explorer_recomputes_on_slider_change():
     assert w.result.epochs == 15 and w.result.restarts == [1.0, 3.0, 7.0]
 
 
-class FakeFinder:
+class FakeFinder(LRFinder):
     """A recorded sweep: loss falls, bottoms out at lr 1e-1, then explodes."""
 
     def __init__(self):
         lrs = np.logspace(-5, 1, 100)
+        super().__init__(np.stack([lrs / 100, lrs / 10, lrs], 1))
         self.lrs = [np.array([l / 100, l / 10, l]) for l in lrs]
         x = np.log10(lrs)
         self.losses = list(np.where(x < -1, 1.0 - 0.5 * (x + 5) / 4, 0.5 + 3 * (x + 1) ** 2))

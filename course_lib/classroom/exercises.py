@@ -21,7 +21,7 @@ import pandas as pd
 from ..csvfile import read_csv
 from ..metrics import accuracy_se, log_loss as ref_log_loss
 from ..plots import suggest
-from ..schedules import find_lrs, restart_epochs, sgdr_mult, smooth
+from ..schedules import find_curve, find_lrs, restart_epochs, sgdr_mult, smooth
 from ..submission import check_submission, submission_ids
 from ..synthetic import ensure_sample
 from .sandbox import SandboxTimeout, StudentError
@@ -520,10 +520,7 @@ def lr_range(lrs, losses) -> tuple[float, float]:
 
     The first and last points are left out, as the finder's plot does; a good pick lies between the two.
     """
-    lrs, sm = np.asarray(lrs, dtype=float).ravel(), smooth(np.asarray(losses, dtype=float).ravel())
-    n = len(lrs)
-    a, b = min(10, n // 10), min(5, n // 10)
-    lrs, sm = lrs[a:n - b], sm[a:n - b]
+    lrs, sm, _ = find_curve(lrs, losses)
     ok = np.isfinite(sm)
     if ok.sum() < 3:
         raise ValueError(f"only {int(ok.sum())} usable points in the sweep; run learn.lr_find() again")

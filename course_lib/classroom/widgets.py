@@ -16,7 +16,7 @@ import numpy as np
 from IPython.display import display
 
 from ..plots import loss_ylim, outside_legend, suggest
-from ..schedules import n_epochs, restart_epochs, sgdr_schedule, smooth
+from ..schedules import n_epochs, restart_epochs, sgdr_schedule, skips
 
 
 class ScheduleSummary(NamedTuple):
@@ -128,11 +128,7 @@ def schedule_explorer() -> Explorer:
 
 def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0.98, ax=None):
     """The lr_find curve with a chosen smoothing and skips, the suggestion marked; returns (Figure, Suggestion)."""
-    lrs = np.array([l[-1] for l in finder.lrs])
-    raw = np.array(finder.losses)
-    sm = smooth(raw, beta)
-    end = len(lrs) - n_skip_end
-    lrs_v, raw_v, sm_v = lrs[n_skip:end], raw[n_skip:end], sm[n_skip:end]
+    lrs_v, sm_v, raw_v = finder.curve(n_skip, n_skip_end, beta)
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
     ax.plot(lrs_v, raw_v, alpha=0.25, label="batch loss")
     ax.plot(lrs_v, sm_v, label=f"smoothed (beta {beta})")
@@ -156,10 +152,11 @@ def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0
 def lr_find_explorer(finder) -> Explorer:
     """Sliders for the skips and the smoothing of a recorded lr_find sweep."""
     n = len(finder.losses)
+    a, b = skips(n)  # the finder's own defaults, as its plot uses them
 
-    def draw(n_skip=min(10, n // 10), n_skip_end=min(5, n // 10), beta=0.98):
+    def draw(n_skip=a, n_skip_end=b, beta=0.98):
         return lr_find_figure(finder, n_skip, n_skip_end, beta)
 
-    return Explorer(draw, n_skip=w.IntSlider(value=min(10, n // 10), min=0, max=max(0, n // 2)),
-                    n_skip_end=w.IntSlider(value=min(5, n // 10), min=0, max=max(0, n // 2)),
+    return Explorer(draw, n_skip=w.IntSlider(value=a, min=0, max=max(0, n // 2)),
+                    n_skip_end=w.IntSlider(value=b, min=0, max=max(0, n // 2)),
                     beta=w.FloatSlider(value=0.98, min=0.0, max=0.99, step=0.01))

@@ -5,14 +5,12 @@
 # lesson uses, checks them against what the library really does, and gives you sliders to try your own.
 # Everything here runs in seconds on a CPU.
 #
-# **Switch:** none needed — schedules do not depend on the data. (The lr-finder part at the end uses the
-# offline sample; set `COURSE_LIB_FULL=1` before starting Jupyter to use the real data instead.)
+# **Switch:** none needed — schedules do not depend on the data. The lr-finder part at the end uses the data
+# and backbone of notebook 01 (the offline sample and EfficientNet-Lite0 by default; `COURSE_LIB_FULL=1` or
+# `COURSE_LIB_DATA=folder` before starting Jupyter for photos).
 
 # %%
 # %matplotlib inline
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -20,11 +18,12 @@ from IPython.display import display
 
 from course_lib import ConvLearner, ImageClassifierData, n_epochs, set_seed, tfms_from_model, transforms_side_on
 from course_lib.learner import Learner
-from course_lib.schedules import restart_epochs, sgdr_schedule
+from course_lib.schedules import restart_epochs, sgdr_schedule, skips
 from course_lib.classroom.widgets import group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer, schedule_figure
+from course_lib.lesson import lesson_setup
 
-FULL = os.environ.get("COURSE_LIB_FULL") == "1"
-set_seed(42)
+S = lesson_setup("dogscats")   # used by the lr finder at the end: notebook 01's data and backbone
+set_seed(S.seed)
 
 # %% [markdown]
 # ## 1. How many epochs does a `fit` call run?
@@ -133,35 +132,32 @@ assert explorer.result.epochs == 7, explorer.result
 # rate at the lowest smoothed loss. The steepest point of the descent is marked too: course_lib fits a straight
 # line to the smoothed loss over one decade of rates around each point and takes the most negative slope
 # before the minimum, so a single noisy batch cannot move it (`tests/test_plots.py` checks this on noisy
-# made-up curves). Both markers lie on the falling part of the curve, before its minimum; the cell after
-# the plot checks that on this run.
+# made-up curves).
+#
+# The sweep here trains notebook 01's new head on cached activations (`precompute=True`): a few seconds, and
+# a pretrained backbone gives the clear descent the lesson's plot shows. The cell after the plot checks, on
+# this run, that both markers lie on the falling part: before the minimum, and below the level the curve
+# starts from (the median of its first quarter, smoothed, so that no single early batch decides).
 
 # %%
-from course_lib.datasets import find_real
-from course_lib.synthetic import ensure_sample
-
-PATH = find_real("dogscats", root="../data") if FULL else ensure_sample("dogscats", root="../data")
-arch, sz, bs = ("resnet34", 224, 64) if FULL else ("resnet_mini", 64, 32)
-data = ImageClassifierData.from_paths(PATH, bs=bs, tfms=tfms_from_model(arch, sz, aug_tfms=transforms_side_on,
-                                                                       max_zoom=1.1))
-learn = ConvLearner.pretrained(arch, data, precompute=True)
+data = ImageClassifierData.from_paths(S.path, bs=S.bs, tfms=tfms_from_model(S.arch, S.sz,
+                                                                           aug_tfms=transforms_side_on, max_zoom=1.1))
+learn = ConvLearner.pretrained(S.arch, data, precompute=True)
 finder = learn.lr_find()
 fig = learn.sched.plot()
 plt.show()
 
 # %%
-from course_lib.schedules import smooth
-
-s = learn.sched.suggestion()
-lrs_f = np.array([l[-1] for l in finder.lrs])
-sm = smooth(finder.losses)
-skip, skip_end = min(10, len(sm) // 10), min(5, len(sm) // 10)  # as the suggestion skips them
-i_low = int(np.nanargmin(sm[skip:len(sm) - skip_end])) + skip
-at = lambda lr: sm[int(np.argmin(np.abs(np.log(lrs_f) - np.log(lr))))]
-assert s.steep <= lrs_f[i_low] and s.lr <= lrs_f[i_low], (s, lrs_f[i_low])
-assert at(s.steep) < sm[skip] and at(s.lr) < sm[skip], "a marker is not on the falling part"
-print(f"lowest smoothed loss at lr {lrs_f[i_low]:.2g}; suggestion {s.lr:.2g} and steepest descent {s.steep:.2g} "
-      f"both lie before it, with losses {at(s.lr):.3f} and {at(s.steep):.3f} below the start's {sm[skip]:.3f}")
+s = finder.suggestion()
+c = finder.curve()                       # the last group's rates and the smoothed losses, noisy ends left out
+i_low = int(np.nanargmin(c.losses))
+start = float(np.median(c.losses[:max(3, i_low // 4)]))  # the level the curve starts from, robustly
+at = lambda lr: c.losses[int(np.argmin(np.abs(np.log(c.lrs) - np.log(lr))))]
+assert s.steep <= c.lrs[i_low] and s.lr <= c.lrs[i_low], (s, c.lrs[i_low])
+assert at(s.steep) < start and at(s.lr) < start, "a marker is not below the level the curve starts from"
+print(f"the curve starts at a smoothed loss of {start:.3f} and is lowest ({c.losses[i_low]:.3f}) at lr "
+      f"{c.lrs[i_low]:.2g}; the suggestion {s.lr:.2g} and the steepest descent {s.steep:.2g} both lie before that "
+      f"minimum, at losses {at(s.lr):.3f} and {at(s.steep):.3f}")
 
 # %% [markdown]
 # The smoothing matters: the raw batch losses are noisy, and the first and last points are usually left
@@ -176,10 +172,10 @@ display(finder_explorer)
 # The same figure without a live kernel, with no smoothing at all (beta 0) next to the default (0.98):
 
 # %%
-fig, axs = plt.subplots(1, 2, figsize=(17, 4.5))
+fig, axs = plt.subplots(1, 2, figsize=(16, 4.5))
 lr_find_figure(finder, beta=0.0, ax=axs[0])
-_, s = lr_find_figure(finder, n_skip=min(10, len(finder.losses) // 10), beta=0.98, ax=axs[1])
-axs[0].set_title("raw losses: too noisy to read")
-axs[1].set_title("smoothed: the suggestion is readable")
+_, s = lr_find_figure(finder, *skips(len(finder.losses)), beta=0.98, ax=axs[1])
+axs[0].set_title("raw losses")
+axs[1].set_title("smoothed (beta 0.98), noisy ends left out")
 plt.show()
 print(f"suggested lr {s.lr:.2g}; steepest descent at {s.steep:.2g}")
