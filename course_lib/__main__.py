@@ -1,17 +1,25 @@
 """`python -m course_lib`: the lesson's dogs-vs-cats recipe, headless, step by step, with a summary table.
 
+The recipe is notebook 01's: lr_find; the head on cached activations (lesson 1's fit(0.01, 2)); augmentation
+with SGDR; unfreeze, lr_find again, differential learning rates with cycle_mult=2; TTA. Each training step is
+judged by its validation numbers: a step whose model is not better than the one before it is undone (that
+model is loaded again), and the summary says which step's model was kept and saved.
+
 By default it runs on the generated offline sample with EfficientNet-Lite0 and its ImageNet weights (from an
-installed package, no download) at 224 px on the CPU; `--full` uses the real data under data/dogscats
-(`--full --download` fetches it first when it is missing), resnet34 with torchvision's ImageNet weights and the
-lesson's sizes; `--arch resnet_mini` uses the small backbone pretrained on generated images (fastest, for smoke
-runs).
+installed package, no download) at 128 px on the CPU. `--data folder` runs it on photos in the from_paths
+layout at the lesson's 224 px; `--full` uses the real data under data/dogscats (`--full --download` fetches
+it first) with resnet34 on a GPU, or EfficientNet-Lite0 without one (resnet34 at 224 px on the full Kaggle
+set takes hours on a CPU). `--budget MINUTES` skips a step that would not finish in time, saying so.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,26 +27,37 @@ import pandas as pd
 from . import ConvLearner, ImageClassifierData, accuracy_np, set_seed, tfms_from_model, transforms_side_on
 from . import datasets
 from .datasets import find_real
+from .devices import default_device
+from .lesson import SIZES, SMALL_ARCH_SIZES, Setup, default_arch, differences, lesson_table
+from .steps import Steps
 from .synthetic import ensure_sample
+
+LESSON_LRS = np.array([1e-4, 1e-3, 1e-2])  # the lesson's rates after unfreeze()
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, help="folder in the from_paths layout (default: the generated sample)")
-    p.add_argument("--full", action="store_true", help="real Kaggle data in data/dogscats, resnet34, sz 224, bs 64")
+    p.add_argument("--data", type=Path, help="folder of photos in the from_paths layout (default: the generated sample)")
+    p.add_argument("--full", action="store_true", help="real Kaggle data in data/dogscats at the lesson's sizes")
     p.add_argument("--download", action="store_true",
                    help="with --full: download the real data first if it is missing (about 840 MB; 1.7 GB of disk)")
-    p.add_argument("--arch", help="efficientnet_lite0 (the offline default), resnet_mini (bundled, fastest), "
-                                  "resnet18, resnet34 (default with --full), resnet50, resnext50, densenet121")
-    p.add_argument("--sz", type=int, help="image size (default 224, or 96 for resnet_mini)")
-    p.add_argument("--bs", type=int, help="batch size (default 32, or 64 with --full)")
+    p.add_argument("--arch", help="efficientnet_lite0 (the default without a GPU), resnet_mini (bundled, fastest), "
+                                  "resnet18, resnet34 (the default for photos on a GPU), resnet50, resnext50, densenet121")
+    p.add_argument("--sz", type=int, help="image size (default 128 on the sample, 224 on photos, 64 for resnet_mini)")
+    p.add_argument("--bs", type=int, help="batch size (default 32, or 64 for photos on a GPU)")
     p.add_argument("--lr", type=float, default=1e-2, help="head learning rate (the lesson's 1e-2)")
+    p.add_argument("--lrs", choices=("lesson", "finder"), default="lesson",
+                   help="rates after unfreeze: the lesson's [1e-4, 1e-3, 1e-2] (default), or the head's rate read "
+                        "off lr_find after unfreeze, with 1/10 and 1/100 for the earlier groups")
+    p.add_argument("--budget", type=float, metavar="MINUTES",
+                   help="skip a step whose estimated time would overrun this many minutes (the model before it "
+                        "stands); estimates come from the steps already run")
     p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: automatic)")
     p.add_argument("--no-pretrained", action="store_true", help="random initialisation instead of pretrained weights")
     p.add_argument("--quick", action="store_true", help="one epoch or cycle per step (a smoke run)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--plots", type=Path, help="folder for the lr_find and schedule plots (default <data>/plots)")
+    p.add_argument("--plots", type=Path, help="folder for the lr_find and schedule plots (default <work folder>/plots)")
     a = p.parse_args(argv)
     for name, low in (("sz", 1), ("bs", 1), ("workers", 0)):
         v = getattr(a, name)
@@ -46,6 +65,8 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.error(f"--{name} must be at least {low}, got {v}")
     if a.lr <= 0:
         p.error(f"--lr must be above 0, got {a.lr}")
+    if a.budget is not None and not a.budget > 0:
+        p.error(f"--budget is in minutes and must be above 0, got {a.budget}")
     if a.download and (not a.full or a.data is not None):
         p.error("--download goes with --full (it fetches data/dogscats); "
                 "for other data sets: python -m course_lib.datasets --download NAME")
@@ -71,92 +92,211 @@ def full_data(download: bool, root: str = "data") -> Path:
         sys.exit(f"error: {e}")
 
 
-def main(argv=None) -> pd.DataFrame:
-    """Run the recipe and return the summary table (one row per lesson step)."""
+class Budget:
+    """The time left of --budget, and whether a step estimated to take `s` seconds fits in it."""
+
+    def __init__(self, minutes: float | None, clock: Callable[[], float]):
+        self.limit = None if minutes is None else 60 * minutes
+        self.clock, self.t0 = clock, clock()
+
+    def left(self) -> float:
+        """Seconds left (infinite without a budget)."""
+        return math.inf if self.limit is None else self.limit - (self.clock() - self.t0)
+
+    def allows(self, what: str, s: float) -> bool:
+        """Print the estimate for the next step; False (and why) when it would overrun the budget."""
+        left = self.left()
+        print(f"   estimate: about {_minutes(s)}" + ("" if self.limit is None else f"; {_minutes(left)} left of the "
+                                                      f"{_minutes(self.limit)} budget"), flush=True)
+        if s <= left:
+            return True
+        print(f"   skipped: {what} would take about {_minutes(s)} and only {_minutes(max(left, 0))} are left "
+              f"(--budget); the model from before it stands.", flush=True)
+        return False
+
+
+def _minutes(s: float) -> str:
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+
+
+def settings(a: argparse.Namespace) -> Setup:
+    """The run's data, backbone and sizes from the arguments: photos get the lesson's sizes, the sample 128 px."""
+    notes = []
+    if a.data is not None:
+        path, mode = a.data, "real"
+    elif a.full:
+        path, mode = full_data(a.download), "real"
+    else:
+        path, mode = ensure_sample("dogscats"), "sample"
+    arch = a.arch
+    if not arch:
+        arch, why = default_arch(mode == "real")
+        if why:
+            notes.append(why)
+    sz, _, bs = SIZES[("dogscats", mode)]
+    if arch == "resnet_mini":
+        sz = SMALL_ARCH_SIZES["dogscats"][0]
+    if default_device().type != "cuda":
+        bs = 32  # the lesson's 64 was sized for a GPU's memory
+    test_name = "test1" if (path / "test1").is_dir() else None
+    # `is None`, not `or`: --sz 0 or --bs 0 must reach the library's clear error, not become the default
+    return Setup("dogscats", path, mode, arch, a.sz if a.sz is not None else sz, None,
+                 a.bs if a.bs is not None else bs, a.seed, test_name, tuple(notes))
+
+
+def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFrame:
+    """Run the recipe and return the summary table (one row per step); `clock` measures the time (tests)."""
     a = parse_args(argv)
     import matplotlib  # a headless run draws to files: pick the file backend before pyplot loads
     matplotlib.use("Agg")
-
-    set_seed(a.seed)
-    arch = a.arch or ("resnet34" if a.full else "efficientnet_lite0")
-    # `is None`, not `or`: --sz 0 or --bs 0 must reach the library's clear error, not become the default
-    sz = a.sz if a.sz is not None else (96 if arch == "resnet_mini" else 224)  # Lite0 learnt ImageNet at 224 px
-    bs = a.bs if a.bs is not None else (64 if a.full else 32)
-    if a.data is not None:
-        path = a.data
-    elif a.full:
-        path = full_data(a.download)
-    else:
-        path = ensure_sample("dogscats")
-    test_name = "test1" if (path / "test1").is_dir() else None
-    plots = a.plots or path / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
-    n = 1 if a.quick else 3
-
     import matplotlib.pyplot as plt
 
-    def save_plot(fig, name: str) -> None:
-        fig.savefig(plots / name)
-        plt.close(fig)
+    set_seed(a.seed)
+    S = settings(a)
+    path, arch, sz, bs = S.path, S.arch, S.sz, S.bs
+    budget = Budget(a.budget, clock)
+    n = 1 if a.quick else None  # --quick: one epoch or cycle per step
 
     def banner(text: str) -> None:
         print(f"\n== {text}", flush=True)
 
     tfms = tfms_from_model(arch, sz, aug_tfms=transforms_side_on, max_zoom=1.1)
-    data = ImageClassifierData.from_paths(path, bs=bs, tfms=tfms, test_name=test_name, num_workers=a.workers)
-    banner(f"data: {path}\n   {data.describe()}")
+    data = ImageClassifierData.from_paths(path, bs=bs, tfms=tfms, test_name=S.test_name, num_workers=a.workers)
+    banner(f"data: {path}\n   {data.describe()}" + "".join(f"\n   note: {x}" for x in S.notes))
     learn = ConvLearner.pretrained(arch, data, precompute=True, pretrained=not a.no_pretrained)
     print(learn)
+    plots = a.plots or learn.work_path / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
 
-    rows = []
+    def save_plot(fig, name: str) -> None:
+        fig.savefig(plots / name)
+        plt.close(fig)
 
-    def step(name: str, fn) -> None:
-        banner(name)
-        t = time.perf_counter()
-        val_loss, acc = fn()
-        rows.append({"step": name, "epochs": int(learn.history["fit"].eq(learn.n_fit).sum()),
-                     "val_loss": val_loss, "accuracy": acc, "seconds": round(time.perf_counter() - t, 1)})
+    steps = Steps(data.val_y)
+    rows: list[dict] = []
+
+    def record(name: str, t0: float, epochs: int, line: str | None = None) -> None:
+        k = len(steps.names) - 1
+        ch = steps.change(steps.base(k), k) if k else None
+        rows.append({"step": name, "epochs": epochs, "accuracy": steps.accuracy(k), "log loss": steps.log_loss(k),
+                     "change": ch.delta if ch else float("nan"), "change ±": ch.se if ch else float("nan"),
+                     "kept": "yes" if steps.kept[k] else "no, reverted", "seconds": round(clock() - t0, 1)})
+        if line:
+            print(f"   {line}", flush=True)
+
+    def skipped(name: str) -> None:
+        rows.append({"step": name, "epochs": 0, "accuracy": float("nan"), "log loss": float("nan"),
+                     "change": float("nan"), "change ±": float("nan"), "kept": "skipped (--budget)", "seconds": 0.0})
+
+    def epochs_of_last_fit() -> int:
+        return int(learn.history["fit"].eq(learn.n_fit).sum())
 
     banner("1. lr_find with precompute=True")
+    t0 = clock()
     learn.lr_find(num_it=60 if a.quick else 100)
     s = learn.sched.suggestion()
     print(f"   suggested lr {s.lr:.2g} (steepest descent at {s.steep:.2g}); the lesson uses {a.lr:g}")
     save_plot(learn.sched.plot(), "lr_find.png")
+    n_img = len(data.trn_ds) + len(data.val_ds) + (len(data.test_ds) if data.test_ds else 0)
+    body_per_image = (clock() - t0) / max(1, n_img)  # mostly the cache build: one body pass per image
     lr = a.lr
-    step(f"2. head only, precompute=True: fit({lr:g}, {n})", lambda: learn.fit(lr, n))
 
-    def augmented():
+    name = f"2. head only, precompute=True: fit({lr:g}, {n or 2})"
+    banner(name)
+    t0 = clock()
+    learn.fit(lr, n or 2)
+    steps.add(name, learn.sched.last_preds())
+    record(name, t0, epochs_of_last_fit())
+    learn.save("step2")
+
+    name = f"3. augmentation, precompute=False, SGDR: fit({lr:g}, {n or 3}, cycle_len=1)"
+    banner(name)
+    n_frozen = n or 3
+    frozen_epoch = body_per_image * (len(data.trn_ds) + len(data.val_ds))
+    if budget.allows("augmentation with SGDR", n_frozen * frozen_epoch):
+        t0 = clock()
         learn.precompute = False
-        res = learn.fit(lr, n, cycle_len=1)
+        learn.fit(lr, n_frozen, cycle_len=1)
         save_plot(learn.sched.plot_lr(), "sgdr.png")
-        return res
-    step(f"3. augmentation, precompute=False, SGDR: fit({lr:g}, {n}, cycle_len=1)", augmented)
+        line = steps.attempt(name, learn.sched.last_preds(), revert=lambda: learn.load("step2"))
+        record(name, t0, epochs_of_last_fit(), line)
+    else:
+        skipped(name)
+    learn.save("step3")
 
-    lrs = np.array([lr / 100, lr / 10, lr])
-
-    def fine_tune():
+    name = "4. unfreeze, differential lrs: fit(lr, {}, cycle_len=1, cycle_mult=2)".format(n or 3)
+    banner(name)
+    n_it, n_unfrozen = (12, 1) if a.quick else (24, 7)
+    val_time = body_per_image * len(data.val_ds)
+    # before anything unfrozen has run: a training batch costs about three forward passes (forward + backward)
+    guess = 3 * body_per_image * bs
+    if budget.allows("lr_find after unfreeze and fine-tuning",
+                     (n_it + n_unfrozen * len(data.trn_dl)) * guess + n_unfrozen * val_time):
+        t0 = clock()
         learn.unfreeze()
-        res = learn.fit(lrs, n, cycle_len=1, cycle_mult=2)
-        save_plot(learn.sched.plot_lr(), "unfreeze_cycle_mult2.png")
-        return res
-    step(f"4. unfreeze, lr={lrs.tolist()}: fit(lr, {n}, cycle_len=1, cycle_mult=2)", fine_tune)
+        learn.lr_find(start_lr=LESSON_LRS / 1e3, end_lr=LESSON_LRS * 1e3, num_it=n_it)
+        per_batch = (clock() - t0) / max(1, len(learn.sched.losses))  # now measured
+        s2 = learn.sched.suggestion()
+        finder_lrs = np.array([s2.lr / 100, s2.lr / 10, s2.lr])
+        print(f"   lr_find after unfreeze suggests {_rates(finder_lrs)} (head {s2.lr:.2g}, the groups before it 1/10 "
+              f"each); the lesson's: {_rates(LESSON_LRS)}; using the {a.lrs}'s (--lrs)")
+        save_plot(learn.sched.plot(), "lr_find_unfrozen.png")
+        lrs = finder_lrs if a.lrs == "finder" else LESSON_LRS
+        if budget.allows("fine-tuning the unfrozen network", n_unfrozen * (per_batch * len(data.trn_dl) + val_time)):
+            t0 = clock()
+            learn.fit(lrs, n or 3, cycle_len=1, cycle_mult=2)
+            save_plot(learn.sched.plot_lr(), "unfreeze_cycle_mult2.png")
+            line = steps.attempt(name, learn.sched.last_preds(), revert=lambda: learn.load("step3"))
+            record(name, t0, epochs_of_last_fit(), line)
+        else:
+            skipped(name)
+            learn.load("step3")  # the model as it was before unfreeze() (load puts back its frozen groups)
+    else:
+        skipped(name)
+    kept = steps.current
 
     banner("5. test-time augmentation")
-    t = time.perf_counter()
-    log_preds, y = learn.TTA()
-    probs = np.mean(np.exp(log_preds), 0)
-    plain = accuracy_np(np.exp(learn.predict()), data.val_y)
-    tta_acc = accuracy_np(probs, y)
-    print(f"   accuracy without TTA {plain:.4f}, with TTA {tta_acc:.4f}")
-    rows.append({"step": "5. TTA (4 augmented + 1 plain pass)", "epochs": 0, "val_loss": float("nan"),
-                 "accuracy": tta_acc, "seconds": round(time.perf_counter() - t, 1)})
-    fn = learn.save(f"dogscats_{arch}_{sz}")
+    if budget.allows("TTA", 5 * val_time):
+        t0 = clock()
+        log_preds, y = learn.TTA()
+        probs = np.mean(np.exp(log_preds), 0)
+        plain = accuracy_np(learn.predict(), data.val_y)
+        print(f"   accuracy without TTA {plain:.4f}, with TTA {accuracy_np(probs, y):.4f}")
+        steps.add("5. TTA (4 augmented + 1 plain pass)", probs, probs=True)
+        record("5. TTA (4 augmented + 1 plain pass)", t0, 0)
+    else:
+        skipped("5. TTA (4 augmented + 1 plain pass)")
+
+    stem = f"dogscats_{arch}_{sz}"
+    fn = learn.save(stem)
+    side = {"step": steps.names[kept], "accuracy": steps.accuracy(kept), "log_loss": steps.log_loss(kept),
+            "arch": arch, "sz": sz, "seed": a.seed, "lrs_after_unfreeze": a.lrs}
+    fn.with_suffix(".json").write_text(json.dumps(side, indent=2) + "\n")
+
     summary = pd.DataFrame(rows)
     banner("summary")
-    with pd.option_context("display.width", 140, "display.max_colwidth", 80):
+    with pd.option_context("display.width", 160, "display.max_colwidth", 70, "display.float_format", "{:.4f}".format):
         print(summary.to_string(index=False))
-    print(f"\nmodel saved to {fn}; plots in {plots}")
+    print()
+    print("\n".join(steps.verdicts()))
+    reverted = [nm for nm, k in zip(steps.names, steps.kept) if not k]
+    print(f"kept {steps.names[kept]!r}'s model (validation accuracy {steps.accuracy(kept):.4f})"
+          + (f": {' and '.join(repr(r) for r in reverted)} did not beat it, so its model was loaded again"
+             if reverted else ""))
+    print(f"\nmodel saved to {fn} (from {steps.names[kept]!r}; {fn.with_suffix('.json').name} says so); "
+          f"plots in {plots}")
+    banner("beside the lesson (its final epochs)")
+    print(differences("dogscats", S, len(data.trn_ds), len(data.val_ds)))
+    # the lesson's rows: lesson 1's head, augmentation, SGDR (both this run's step 3), fine-tuning
+    at = {nm[:2]: k for k, nm in enumerate(steps.names)}
+    match = {row: at[prefix] for row, prefix in ((0, "2."), (1, "3."), (2, "3."), (3, "4.")) if prefix in at}
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(lesson_table("dogscats", steps, match).to_string(index=False))
     return summary
+
+
+def _rates(lrs: np.ndarray) -> str:
+    return "[" + ", ".join(f"{x:.2g}" for x in lrs) + "]"
 
 
 def cli() -> None:

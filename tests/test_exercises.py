@@ -5,6 +5,7 @@ import importlib.util
 import csv
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from course_lib.classroom import exercises as ex
 from course_lib.metrics import accuracy_np
-from course_lib.schedules import smooth
+from course_lib.schedules import find_curve, smooth
 from course_lib.classroom.grade import grade, main, markers, run_notebook, table, write_csv
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -43,12 +44,14 @@ OVER = _history([1.3, 0.8, 0.5, 0.3, 0.2], [0.9, 0.85, 1.0, 1.3, 1.5])  # traini
 FINE = _history([1.0, 0.7, 0.6], [0.8, 0.7, 0.68])                   # a little below, validation still at its best
 
 
-def _tta_case(fixed: int, n: int = 200, right: int = 120) -> tuple[np.ndarray, np.ndarray]:
-    """(log_preds (5, n, 2), y): the plain pass gets `right` images right; averaging the passes fixes `fixed` more."""
+def _tta_case(fixed: int, n: int = 200, right: int = 120, broke: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(log_preds (5, n, 2), y): the plain pass gets `right` images right; averaging the passes fixes `fixed` more
+    and breaks `broke` of the right ones."""
     y = np.arange(n) % 2
     p_true = np.full((5, n), 0.3)
     p_true[:, :right] = 0.7                       # right in every pass
     p_true[1:, right:right + fixed] = 0.9         # wrong in the plain pass, right on average: (0.3 + 4 * 0.9) / 5
+    p_true[1:, :broke] = 0.1                      # right in the plain pass, wrong on average: (0.7 + 4 * 0.1) / 5
     probs = np.zeros((5, n, 2))
     probs[:, np.arange(n), y] = p_true
     probs[:, np.arange(n), 1 - y] = 1 - p_true
@@ -62,7 +65,7 @@ def sol():
     run_lrs, run_losses = ex.lr_find_record()
     tta_log_preds, y_valid = _tta_case(fixed=4)
     ns = {"np": np, "pd": pd, "math": math, "lr": 1e-2, "smooth": smooth, "accuracy_np": accuracy_np,
-          "run_lrs": run_lrs, "run_losses": run_losses, "shown": slice(10, len(run_lrs) - 5),
+          "run_lrs": run_lrs, "run_losses": run_losses, "curve": find_curve(run_lrs, run_losses),
           "history_a": UNDER, "history_b": OVER, "tta_log_preds": tta_log_preds, "y_valid": y_valid}
     for c in nb.cells:
         if build.is_solution(c):
@@ -76,7 +79,8 @@ def test_solutions_pass_and_print_a_marker(sol, capsys):
                ex.check_log_loss(sol["my_log_loss"]), ex.check_submission_df(sol["make_df"]),
                ex.check_lr_run(sol["my_lr"], sol["lr_reason"], sol["run_lrs"], sol["run_losses"]),
                ex.check_fit_verdict(sol["verdict_a"], sol["verdict_b"], sol["history_a"], sol["history_b"]),
-               ex.check_tta_noise(sol["tta_helped"], sol["acc_se"], sol["tta_log_preds"], sol["y_valid"])]
+               ex.check_tta_noise(sol["fixed"], sol["broke"], sol["delta_se"], sol["tta_helped"], sol["tta_log_preds"],
+                                  sol["y_valid"])]
     assert [r.exercise for r in results] == list(ex.EXERCISES)
     assert all(r.passed for r in results), [str(r) for r in results if not r.passed]
     out = capsys.readouterr().out
@@ -132,14 +136,16 @@ def test_lr_pick_explains_the_suggestion():
 
 @pytest.mark.parametrize("photos, satellite, hint", [
     ([1e-2, 1e-3, 1e-4], [1e-2 / 9, 1e-2 / 3, 1e-2], "early layers are already good"),
-    ([1e-2 / 9, 1e-2 / 3, 1e-2], [1e-4, 1e-3, 1e-2], "~3x steps"),
-    ([1e-4, 1e-3, 1e-2], [1e-4, 1e-3, 1e-2], "lr/9, lr/3, lr"),
-    ([1e-2 / 9, 1e-2 / 3, 1e-2], [1e-2 / 9, 1e-2 / 3, 1e-2], "lr/100, lr/10, lr"),
+    ([1e-2 / 9, 1e-2 / 3, 1e-2], [1e-4, 1e-3, 1e-2], "looks more like ImageNet's"),
+    ([1e-4, 1e-3, 1e-2], [1e-4, 1e-3, 1e-2], "separate, different ratio for satellite"),
+    ([1e-2 / 9, 1e-2 / 3, 1e-2], [1e-2 / 9, 1e-2 / 3, 1e-2], "ratio the lesson gives for photos"),
     ([1e-2, 1e-2, 1e-2], [1e-2 / 9, 1e-2 / 3, 1e-2], "smallest for the early layers"),
 ], ids=["reversed", "swapped", "satellite-10x", "photos-3x", "flat"])
 def test_diff_lrs_mistakes(photos, satellite, hint):
     r = ex.check_diff_lrs(np.array(photos), np.array(satellite), quiet=True)
     assert not r.passed and hint in r.hint, r
+    # a hint points to the lesson step, never to the answer: no ratio and no rate array in it
+    assert not re.search(r"\b(3|9|10|100) ?x|lr ?/ ?(3|9|10|100)", r.hint), r
 
 
 def test_diff_lrs_wrong_shapes_are_feedback():
@@ -171,12 +177,12 @@ def _true_class(p, y):
 
 
 @pytest.mark.parametrize("fn, words", [
-    (lambda y, p: float(-np.log(_true_class(p, y)).mean()), "clip the probabilities"),
+    (lambda y, p: float(-np.log(_true_class(p, y)).mean()), "what is the log of 0?"),
     (lambda y, p: float(np.log(_true_class(np.clip(p, 1e-15, 1), y)).mean()), "*negative*"),
     (lambda y, p: float(-np.log(_true_class(np.clip(p, 1e-15, 1), y)).sum()), "mean over images"),
     (lambda y, p: float(-np.log10(_true_class(np.clip(p, 1e-15, 1), y)).mean()), "natural log"),
     (lambda y, p: float(-np.log(np.clip(p, 1e-15, 1)).mean()), "true class counts"),
-    (lambda y, p: float(-np.log(_true_class(np.clip(p, 1e-7, 1 - 1e-7), y)).mean()), "eps=1e-15"),
+    (lambda y, p: float(-np.log(_true_class(np.clip(p, 1e-7, 1 - 1e-7), y)).mean()), "the bounds, then the rows"),
     (lambda y, p: -np.log(_true_class(p, y)), "single float"),
 ], ids=["no-clip", "sign", "sum", "log10", "all-classes", "other-eps", "array"])
 def test_log_loss_mistakes(fn, words):
@@ -305,49 +311,63 @@ def test_fit_verdict(a, b, ha, hb, passed, words):
         assert "trn_loss 1.100 and val_loss 0.780" in r.message  # the student's own numbers, quoted
 
 
-def _tta_answer(log_preds, y, se_of=lambda p, n: math.sqrt(p * (1 - p) / n)):
-    plain = accuracy_np(log_preds[0], y)
-    avg = accuracy_np(np.exp(log_preds).mean(0), y)
-    se = se_of(plain, len(y))
-    return avg - plain > 2 * se, se
+def _tta_answer(log_preds, y, se=None):
+    """A student's answers to exercise 9, computed as 01 teaches (fixed, broke, paired s.e., verdict)."""
+    before, after = log_preds[0].argmax(1) == y, np.exp(log_preds).mean(0).argmax(1) == y
+    fixed, broke, n = int((~before & after).sum()), int((before & ~after).sum()), len(y)
+    d = (fixed - broke) / n
+    se = math.sqrt(fixed + broke - n * d * d) / n if se is None else se(fixed, broke, n)
+    return fixed, broke, se, d > 2 * se
 
 
-@pytest.mark.parametrize("fixed, helped", [(30, True), (4, False)], ids=["real-gain", "noise"])
-def test_tta_noise_right_answers(fixed, helped):
-    lp, y = _tta_case(fixed)
-    got, se = _tta_answer(lp, y)
-    assert bool(got) is helped
-    r = ex.check_tta_noise(got, se, lp, y, quiet=True)
+@pytest.mark.parametrize("fixed, broke, helped", [(30, 0, True), (4, 0, True), (4, 2, False)],
+                         ids=["real-gain", "few-but-one-way", "noise"])
+def test_tta_noise_right_answers(fixed, broke, helped):
+    lp, y = _tta_case(fixed, broke=broke)
+    f, b, se, got = _tta_answer(lp, y)
+    assert bool(got) is helped and (f, b) == (fixed, broke)
+    r = ex.check_tta_noise(f, b, se, got, lp, y, quiet=True)
     assert r.passed and ("a real gain" if helped else "within the noise") in r.message, r
-    assert f"{fixed:+d} of 200 images" in r.message
+    assert f"fixed {fixed} and broke {broke} of 200 images" in r.message and "(paired)" in r.message
 
 
 @pytest.mark.parametrize("se_of, words", [
-    (lambda p, n: p * (1 - p) / n, "that is the variance"),
-    (lambda p, n: math.sqrt(p * (1 - p)), "divide by the number of images"),
-    (lambda p, n: 100 * math.sqrt(p * (1 - p) / n), "as a fraction"),
-    (lambda p, n: 1 / n, "sqrt(p * (1 - p) / n)"),
-], ids=["variance", "no-n", "percent", "one-image"])
+    (lambda f, b, n: math.sqrt(0.6 * 0.4 / n), "standard error of one accuracy on its own"),
+    (lambda f, b, n: (f + b) / n ** 2, "that is the variance"),
+    (lambda f, b, n: 1 / n, "only the images that changed verdict"),
+], ids=["unpaired", "variance", "one-image"])
 def test_tta_noise_standard_error_mistakes(se_of, words):
-    lp, y = _tta_case(4)
-    helped, se = _tta_answer(lp, y, se_of)
-    r = ex.check_tta_noise(helped, se, lp, y, quiet=True)
+    lp, y = _tta_case(4, broke=2)
+    f, b, se, helped = _tta_answer(lp, y, se_of)
+    r = ex.check_tta_noise(f, b, se, helped, lp, y, quiet=True)
     assert not r.passed and words in r.hint, r
+
+
+def test_tta_noise_counts_are_checked():
+    lp, y = _tta_case(4)
+    f, b, se, helped = _tta_answer(lp, y)
+    r = ex.check_tta_noise(b, f, se, helped, lp, y, quiet=True)
+    assert not r.passed and "fixed = 0; expected 4" in r.message and "the other way round" in r.hint
+    lp, y = _tta_case(4, broke=2)
+    f, b, se, helped = _tta_answer(lp, y)
+    assert (f, b) == (4, 2)
+    r = ex.check_tta_noise(f + 1, b, se, helped, lp, y, quiet=True)
+    assert not r.passed and "count the images whose verdict changed" in r.hint
 
 
 @pytest.mark.parametrize("fixed, said, words", [
     (4, True, "within the noise"), (30, False, "unlikely to be luck"), (4, "no", "True or False"),
 ], ids=["noise-called-gain", "gain-called-noise", "not-bool"])
 def test_tta_noise_wrong_verdicts(fixed, said, words):
-    lp, y = _tta_case(fixed)
-    _, se = _tta_answer(lp, y)
-    r = ex.check_tta_noise(said, se, lp, y, quiet=True)
+    lp, y = _tta_case(fixed, broke=2 if fixed == 4 else 0)
+    f, b, se, _ = _tta_answer(lp, y)
+    r = ex.check_tta_noise(f, b, se, said, lp, y, quiet=True)
     assert not r.passed and words in r.hint + r.message, r
 
 
 def test_tta_noise_bad_record_is_feedback():
     lp, y = _tta_case(4)
-    r = ex.check_tta_noise(False, 0.03, lp[0], y, quiet=True)
+    r = ex.check_tta_noise(4, 0, 0.01, False, lp[0], y, quiet=True)
     assert not r.passed and "what learn.TTA() returned" in r.message
 
 

@@ -1,13 +1,91 @@
-"""The README's main command, end to end on tiny data (quick mode), with the offline default backbone."""
+"""The README's main command, end to end on tiny data (quick mode): the recipe, the better model kept and saved,
+and --budget judged with a fake clock."""
+import json
+
+import numpy as np
+import torch
+
+from course_lib import Callback, ConvLearner
 from course_lib.__main__ import main
+
+ARGS = ["--quick", "--sz", "32", "--bs", "8", "--workers", "0"]
+MINI = [*ARGS, "--arch", "resnet_mini"]  # seconds instead of tens of seconds, for the tests of what the run decides
 
 
 def test_main_runs_the_recipe_and_saves(tiny_path, capsys):
-    summary = main(["--data", str(tiny_path), "--quick", "--sz", "32", "--bs", "8", "--workers", "0"])
+    summary = main(["--data", str(tiny_path), *ARGS])
     out = capsys.readouterr().out
     assert list(summary.step.str[:2]) == ["2.", "3.", "4.", "5."]
     assert list(summary.epochs) == [1, 1, 1, 0]  # --quick: one epoch (or cycle) per step, none for TTA
     assert f"with TTA {summary.accuracy.iloc[-1]:.4f}" in out  # the table holds what the run printed
     assert "suggested lr" in out and "accuracy without TTA" in out
-    assert (tiny_path / "models" / "dogscats_efficientnet_lite0_32.pt").is_file()
-    assert {p.name for p in (tiny_path / "plots").iterdir()} == {"lr_find.png", "sgdr.png", "unfreeze_cycle_mult2.png"}
+    assert "lr_find after unfreeze suggests [" in out and "the lesson's: [0.0001, 0.001, 0.01]" in out
+    fn = tiny_path / "models" / "dogscats_efficientnet_lite0_32.pt"
+    side = json.loads(fn.with_suffix(".json").read_text())
+    assert fn.is_file() and side["step"][:2] in ("2.", "3.", "4.")
+    kept = summary.set_index("step").loc[side["step"]]
+    assert kept.kept == "yes" and side["accuracy"] == kept.accuracy
+    assert {p.name for p in (tiny_path / "plots").iterdir()} == {"lr_find.png", "sgdr.png", "lr_find_unfrozen.png",
+                                                                 "unfreeze_cycle_mult2.png"}
+    assert "beside the lesson" in out and "0.9885" in out and "here 32 px" in out
+
+
+class Scramble(Callback):
+    """Makes the unfrozen network's fit hurt: before each validation its last layer is set to call every image
+    the first class, sure of it (half the images wrong, at a log loss near 100 each)."""
+    order = 99
+
+    def before_validate(self):
+        if self.learn.frozen_to == 0:
+            with torch.no_grad():
+                last = self.learn.model.head[-1]
+                last.weight.zero_()
+                last.bias.copy_(torch.tensor([100.0, -100.0]))
+
+
+def test_a_step_that_hurts_is_reverted_and_the_better_model_saved(tiny_path, capsys, monkeypatch):
+    real = ConvLearner.default_cbs
+    monkeypatch.setattr(ConvLearner, "default_cbs", lambda self: real(self) + [Scramble()])
+    summary = main(["--data", str(tiny_path), *MINI]).set_index("step")
+    out = capsys.readouterr().out
+    step4 = summary.index[summary.index.str.startswith("4.")][0]
+    assert summary.loc[step4, "kept"] == "no, reverted"
+    assert "loaded again" in out and "did not beat it, so its model was loaded again" in out
+    side = json.loads((tiny_path / "models" / "dogscats_resnet_mini_32.json").read_text())
+    assert side["step"][:2] in ("2.", "3.") and f"kept {side['step']!r}'s model" in out
+    # the saved weights are the kept step's: they give its validation accuracy again
+    learn = ConvLearner.pretrained("resnet_mini", _data(tiny_path), device="cpu")
+    learn.load("dogscats_resnet_mini_32")
+    assert abs(np.mean(learn.predict().argmax(1) == learn.data.val_y) - side["accuracy"]) <= 1 / 16
+
+
+def _data(path):
+    from course_lib import ImageClassifierData, tfms_from_model
+    return ImageClassifierData.from_paths(path, bs=8, tfms=tfms_from_model("resnet_mini", 32), num_workers=0)
+
+
+class FakeClock:
+    """Each reading is `dt` seconds after the one before: every step seems to take the same long time."""
+
+    def __init__(self, dt: float):
+        self.t, self.dt = 0.0, dt
+
+    def __call__(self) -> float:
+        self.t += self.dt
+        return self.t
+
+
+def test_budget_skips_the_step_that_would_overrun(tiny_path, capsys):
+    summary = main(["--data", str(tiny_path), *MINI, "--budget", "4"], clock=FakeClock(30)).set_index("step")
+    out = capsys.readouterr().out
+    assert "estimate: about" in out and "left of the 4.0 min budget" in out
+    assert "skipped: lr_find after unfreeze and fine-tuning would take about" in out
+    step4 = summary.index[summary.index.str.startswith("4.")][0]
+    assert summary.loc[step4, "kept"] == "skipped (--budget)" and summary.loc[step4, "epochs"] == 0
+    side = json.loads((tiny_path / "models" / "dogscats_resnet_mini_32.json").read_text())
+    assert side["step"][:2] in ("2.", "3.")
+
+
+def test_a_generous_budget_skips_nothing(tiny_path, capsys):
+    summary = main(["--data", str(tiny_path), *MINI, "--budget", "600"], clock=FakeClock(1))
+    assert "skipped" not in capsys.readouterr().out and not (summary.kept == "skipped (--budget)").any()

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..csvfile import read_csv
-from ..metrics import accuracy_se, log_loss as ref_log_loss
+from ..metrics import Change, accuracy_np, accuracy_se, log_loss as ref_log_loss, paired_change
 from ..plots import suggest
 from ..schedules import find_curve, find_lrs, restart_epochs, sgdr_mult, smooth
 from ..submission import check_submission, submission_ids
@@ -34,7 +34,7 @@ ANSWERS = {"sgdr": ("lr_at",), "lr_find": ("lr_pick",), "diff_lrs": ("lrs_photos
            "tta": ("average_tta",), "log_loss": ("my_log_loss",), "submission": ("make_df",),
            "lr_run": ("my_lr", "lr_reason", "run_lrs", "run_losses"),
            "fit_verdict": ("verdict_a", "verdict_b", "history_a", "history_b"),
-           "tta_noise": ("tta_helped", "acc_se", "tta_log_preds", "y_valid")}
+           "tta_noise": ("fixed", "broke", "delta_se", "tta_helped", "tta_log_preds", "y_valid")}
 _results: dict[str, "Result"] = {}  # latest result per exercise in this session, for summary()
 
 
@@ -310,17 +310,18 @@ def check_diff_lrs(lrs_photos, lrs_satellite, quiet: bool = False) -> Result:
         photos_ok, sat_ok = 5 <= ratio[0] <= 20, 2 <= ratio[1] <= 5
         if photos_ok and sat_ok:
             return f"photos step {ratio[0]:.0f}x, satellite {ratio[1]:.0f}x between groups"
+        # the hints say where the rule is taught and what to ask oneself, never the ratio itself
         if 2 <= ratio[0] <= 5 and 5 <= ratio[1] <= 20:
-            raise _Feedback(f"photos step {ratio[0]:.1f}x, satellite {ratio[1]:.1f}x: swapped",
-                            "photos look like ImageNet, so their early layers need little change (~10x steps); "
-                            "satellite images look different, so the early layers must move more (~3x steps)")
+            raise _Feedback(f"photos step {ratio[0]:.1f}x, satellite {ratio[1]:.1f}x between groups: the two rules "
+                            f"look swapped", "which kind of picture looks more like ImageNet's, so that its early "
+                            f"layers need the least change? See {DIFF_STEP}")
         if not sat_ok:
-            raise _Feedback(f"satellite images step {ratio[1]:.1f}x between groups; expected about 3x",
-                            "satellite images look unlike the ImageNet photos the model was trained on, so the "
-                            f"early layers need more retraining: smaller steps, e.g. lr/9, lr/3, lr; see {DIFF_STEP}")
-        raise _Feedback(f"photos step {ratio[0]:.1f}x between groups; expected about 10x",
-                        f"for photos like ImageNet's the early layers are nearly right: lr/100, lr/10, lr; "
-                        f"see {DIFF_STEP}")
+            raise _Feedback(f"satellite images step {ratio[1]:.1f}x between groups: not the lesson's rule for "
+                            f"pictures unlike ImageNet's",
+                            f"the lesson gives a separate, different ratio for satellite and medical images; "
+                            f"see {DIFF_STEP}")
+        raise _Feedback(f"photos step {ratio[0]:.1f}x between groups: not the lesson's rule for pictures like "
+                        f"ImageNet's", f"re-read the ratio the lesson gives for photos; see {DIFF_STEP}")
     return _run("diff_lrs", check, quiet)
 
 
@@ -405,8 +406,8 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
             n = len(y)
             if not math.isfinite(got):
                 raise _Feedback(f"a probability of 0 for the true class gives {got}; expected {ref:.4f}",
-                                f"clip the probabilities to [1e-15, 1 - 1e-15] before the log, as the library "
-                                f"does; see {LOG_LOSS_STEP}")
+                                f"the lesson's log loss has a rule for probabilities of exactly 0 and 1 (what is "
+                                f"the log of 0?); see {LOG_LOSS_STEP}")
             if math.isclose(got, -ref, rel_tol=1e-6):
                 raise _Feedback(f"got {got:.4f}; expected {ref:.4f}", "log loss is the *negative* mean log "
                                 "probability: logs of probabilities are <= 0")
@@ -421,8 +422,9 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
                                 "only the probability given to the true class counts: p[i, y[i]] for each row i")
             if j == 1:
                 raise _Feedback(f"with a certain wrong answer (true-class probability 0) you get {got:.4f}; "
-                                f"expected {ref:.4f}", f"clip with eps=1e-15 exactly, to [eps, 1 - eps], and "
-                                f"renormalise the rows; see {LOG_LOSS_STEP}")
+                                f"expected {ref:.4f}", f"compare your handling of 0 and 1 with the rule taught "
+                                f"where log loss first appears, step by step (the bounds, then the rows); see "
+                                f"{LOG_LOSS_STEP}")
             raise _Feedback(f"got {got:.4f}; expected {ref:.4f}",
                             f"mean over images of -log(probability of the true class); see {LOG_LOSS_STEP}")
         return "matches course_lib.metrics.log_loss, also on probabilities of exactly 0 and 1"
@@ -644,51 +646,56 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
     return _run("fit_verdict", check, quiet)
 
 
-# ---- 9. Did TTA help by more than the noise? -----------------------------------------------------------------
+# ---- 9. Did TTA help by more than the noise? (the paired change that 01 teaches) -------------------------------
 
-TTA_NOISE_STEP = "01_dogs_vs_cats, 'How precise is a validation accuracy?'"
+TTA_NOISE_STEP = "01_dogs_vs_cats, 'How precise is a validation accuracy?' (a change judged on the same images)"
 
 
-def tta_gain(log_preds, y) -> tuple[float, float, float]:
-    """(accuracy of the plain pass, accuracy of the TTA average, binomial standard error of the plain accuracy)."""
+def tta_gain(log_preds, y) -> Change:
+    """The paired change from the plain pass to the TTA average, on the same images (metrics.paired_change)."""
     lp, y = np.asarray(log_preds, dtype=float), np.asarray(y).astype(int)
-    plain = float((lp[0].argmax(1) == y).mean())
-    avg = float((np.exp(lp).mean(0).argmax(1) == y).mean())
-    return plain, avg, accuracy_se(plain, len(y))
+    return paired_change(lp[0], np.exp(lp).mean(0), y)
 
 
-def check_tta_noise(tta_helped, acc_se, tta_log_preds, y_valid, quiet: bool = False) -> Result:
-    """Exercise 9: the standard error of the plain accuracy, and whether TTA's gain exceeds two of them."""
+def check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid, quiet: bool = False) -> Result:
+    """Exercise 9: images fixed and broken by TTA, the paired standard error of its change, and whether the change
+    exceeds two of them."""
     def check():
         lp = _array(tta_log_preds, np.shape(tta_log_preds), "tta_log_preds")
         y = np.asarray(y_valid)
         if lp.ndim != 3 or y.shape != (lp.shape[1],):
             raise _Feedback(f"tta_log_preds {lp.shape} and y_valid {y.shape} should be what learn.TTA() returned: "
                             "(passes, images, classes) and (images,)", "run the TTA cell again, unchanged")
-        plain, avg, se = tta_gain(lp, y)
+        ch = tta_gain(lp, y)
         n = len(y)
-        se_tta = accuracy_se(avg, n)
-        got = _number(_answered(acc_se, "acc_se"), "acc_se")
-        if not any(math.isclose(got, s, rel_tol=0.02, abs_tol=1e-4) for s in (se, se_tta)):
-            if any(math.isclose(got, s * s, rel_tol=0.02) for s in (se, se_tta)):
+        for name, got, want in (("fixed", fixed, ch.fixed), ("broke", broke, ch.broken)):
+            got = _number(_answered(got, name), name)
+            if got != want:
+                swapped = got == (ch.broken if name == "fixed" else ch.fixed)
+                raise _Feedback(f"{name} = {got:g}; expected {want} of the {n} images",
+                                "fixed: wrong in the plain pass, right with TTA; broke: the other way round"
+                                if swapped else f"count the images whose verdict changed between the plain pass "
+                                f"(tta_log_preds[0]) and the TTA average; see {TTA_NOISE_STEP}")
+        got = _number(_answered(delta_se, "delta_se"), "delta_se")
+        if not math.isclose(got, ch.se, rel_tol=0.02, abs_tol=1e-4):
+            plain = accuracy_np(lp[0], y)
+            if math.isclose(got, accuracy_se(plain, n), rel_tol=0.02) or \
+                    math.isclose(got, math.sqrt(2) * accuracy_se(plain, n), rel_tol=0.02):
+                hint = ("that is the standard error of one accuracy on its own; a change measured on the same "
+                        "images is judged by the images that changed verdict")
+            elif math.isclose(got, ch.se ** 2, rel_tol=0.02):
                 hint = "that is the variance; the standard error is its square root"
-            elif any(math.isclose(got, s * math.sqrt(n), rel_tol=0.02) for s in (se, se_tta)):
-                hint = f"divide by the number of images (n = {n}) inside the square root"
-            elif any(math.isclose(got, 100 * s, rel_tol=0.02) for s in (se, se_tta)):
-                hint = "give it as a fraction, like the accuracy (0.035, not 3.5)"
             else:
-                hint = (f"the standard error of an accuracy p measured on n images is sqrt(p * (1 - p) / n); "
-                        f"see {TTA_NOISE_STEP}")
-            raise _Feedback(f"acc_se is {got:.4g}; expected {se:.4f} for accuracy {plain:.3f} on {n} images", hint)
+                hint = "only the images that changed verdict carry information about the change"
+            raise _Feedback(f"delta_se is {got:.4g}; expected {ch.se:.4f} for {ch.fixed} fixed and {ch.broken} "
+                            f"broken of {n} images", f"{hint}; see {TTA_NOISE_STEP}")
         if not isinstance(tta_helped, (bool, np.bool_)):
             raise _Feedback(f"tta_helped is {_short(tta_helped)}; expected True or False",
                             "answer with a boolean: True if TTA gained more than two standard errors")
-        gain = avg - plain
-        real = gain > 2 * se
-        facts = (f"TTA moved accuracy from {plain:.3f} to {avg:.3f} ({gain:+.3f}, {round(gain * n):+d} of {n} "
-                 f"images); two standard errors are {2 * se:.3f}")
-        # the standard error of either accuracy is a fair yardstick: where they disagree, either verdict stands
-        if bool(tta_helped) not in {real, gain > 2 * se_tta}:
+        real = ch.delta > 2 * ch.se
+        facts = (f"TTA fixed {ch.fixed} and broke {ch.broken} of {n} images: {ch.delta:+.3f} +- {ch.se:.3f} "
+                 f"(paired), so two standard errors are {2 * ch.se:.3f}")
+        if bool(tta_helped) != real:
             hint = ("a change smaller than two standard errors is within the noise: another seed or another "
                     "validation set could give the opposite" if not real else
                     "a gain of more than two standard errors is unlikely to be luck")

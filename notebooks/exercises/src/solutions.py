@@ -18,7 +18,6 @@ from course_lib import ConvLearner, ImageClassifierData, set_seed, tfms_from_mod
 from course_lib.classroom.exercises import (LR_REASONS, check_diff_lrs, check_fit_verdict, check_log_loss,
                                             check_lr_pick, check_lr_run, check_sgdr, check_submission_df, check_tta,
                                             check_tta_noise, find_sample, lr_find_record, summary)
-from course_lib.metrics import accuracy_np
 from course_lib.plots import loss_ylim
 from course_lib.schedules import smooth
 
@@ -52,13 +51,16 @@ check_sgdr(lr_at)
 # %% [markdown]
 # ## 2. Read the lr finder
 #
-# `lrs` and `losses` were recorded by `learn.lr_find()`; the plot shows the smoothed loss against the lr.
-# Set `lr_pick` to the learning rate you would train with.
+# `lrs` and `losses` are a made-up sweep, drawn from a formula with noise added to look like what
+# `learn.lr_find()` records: the loss of every batch while the rate grows from 1e-5 to 10. The plot shows the
+# smoothed loss against the lr, as `learn.sched.plot()` does (the climb at the end runs off the top, so that the
+# descent fills the plot). Set `lr_pick` to the learning rate you would train with.
 
 # %%
 lrs, losses = lr_find_record()
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(lrs, smooth(losses))
+ax.set_ylim(*loss_ylim(smooth(losses)))
 ax.set_xscale("log")
 ax.set_xlabel("learning rate (log scale)")
 ax.set_ylabel("training loss (smoothed)")
@@ -157,11 +159,11 @@ finder = learn.lr_find()
 run_lrs = np.array([l[-1] for l in finder.lrs])  # the head's lr at each batch of the sweep
 run_losses = np.array(finder.losses)             # the training loss of each batch
 
-shown = slice(10, len(run_lrs) - 5)  # the first and last points are noisy: left out, as the finder's plot does
+curve = finder.curve()  # the readable part: smoothed, the noisy first and last points left out
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(run_lrs[shown], smooth(run_losses)[shown])
+ax.plot(curve.lrs, curve.losses)
 ax.set_xscale("log")
-ax.set_ylim(*loss_ylim(smooth(run_losses)[shown]))  # the blow-up at the end runs off the top
+ax.set_ylim(*loss_ylim(curve.losses))  # the blow-up at the end runs off the top
 ax.set_xlabel("learning rate (log scale)")
 ax.set_ylabel("training loss (smoothed)")
 plt.show()
@@ -176,7 +178,7 @@ for letter, why in LR_REASONS.items():
 
 # %%
 # SOLUTION
-my_lr = run_lrs[shown][np.argmin(smooth(run_losses)[shown])] / 10  # one tenth of the lowest point
+my_lr = curve.lrs[np.argmin(curve.losses)] / 10  # one tenth of the lowest point
 lr_reason = "b"
 
 # %%
@@ -185,14 +187,14 @@ check_lr_run(my_lr, lr_reason, run_lrs, run_losses)
 # %% [markdown]
 # ## 8. Under- or over-fitting?
 #
-# Two runs from the same start. Run A trains the lesson's head, which has dropout, for one epoch at a small
+# Two runs from the same start. Run A trains the lesson's head, which has dropout, for three epochs at a small
 # rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
 # and the curves below them.
 
 # %%
 set_seed(0)
 learn_a = ConvLearner.pretrained(arch, data, precompute=True)  # the lesson's head, with dropout
-learn_a.fit(3e-3, 1)
+learn_a.fit(1e-3, 3)
 history_a = learn_a.history
 
 # %%
@@ -228,10 +230,11 @@ check_fit_verdict(verdict_a, verdict_b, history_a, history_b)
 # %% [markdown]
 # ## 9. Did TTA help, or was it noise?
 #
-# `learn_b.TTA()` predicts the validation images once as they are and 4 times augmented. Compute the accuracy
-# of the plain pass (`acc_plain`) and of the averaged probabilities (`acc_tta`), and the binomial standard error
-# of the plain accuracy, `acc_se`: an accuracy `p` measured on `n` images has a standard error of
-# `sqrt(p (1 - p) / n)`. Then set `tta_helped` to whether TTA gained more than two standard errors.
+# `learn_b.TTA()` predicts the validation images once as they are and 4 times augmented. Judge TTA's change as
+# notebook 01 does, on the same images: count the images it `fixed` (wrong in the plain pass, right with the
+# averaged probabilities) and the ones it `broke` (the other way round), then the change's paired standard error
+# `delta_se`, and set `tta_helped` to whether the change is more than two of them. With `n` images, the change is
+# `d = (fixed - broke) / n`, and its paired standard error is `sqrt(fixed + broke - n * d**2) / n`.
 
 # %%
 tta_log_preds, y_valid = learn_b.TTA()
@@ -239,13 +242,17 @@ print(f"{len(y_valid)} validation images: one image is {1 / len(y_valid):.3f} of
 
 # %%
 # SOLUTION
-acc_plain = accuracy_np(tta_log_preds[0], y_valid)
-acc_tta = accuracy_np(np.exp(tta_log_preds).mean(0), y_valid)
-acc_se = math.sqrt(acc_plain * (1 - acc_plain) / len(y_valid))
-tta_helped = acc_tta - acc_plain > 2 * acc_se
+right_plain = tta_log_preds[0].argmax(1) == y_valid
+right_tta = np.exp(tta_log_preds).mean(0).argmax(1) == y_valid
+fixed = int((~right_plain & right_tta).sum())
+broke = int((right_plain & ~right_tta).sum())
+n = len(y_valid)
+d = (fixed - broke) / n
+delta_se = math.sqrt(fixed + broke - n * d ** 2) / n
+tta_helped = d > 2 * delta_se
 
 # %%
-check_tta_noise(tta_helped, acc_se, tta_log_preds, y_valid)
+check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid)
 
 # %% [markdown]
 # ## Your score
