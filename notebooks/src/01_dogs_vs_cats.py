@@ -65,9 +65,10 @@ print("train:", len(data.trn_ds), " valid:", n_val, " test:", len(data.test_ds) 
 # %% [markdown]
 # **How precise is a validation accuracy?** With `n` validation images one image is `1/n` of accuracy, and
 # an accuracy `p` measured on `n` images has a binomial standard error of `sqrt(p (1 - p) / n)`. A change
-# between two steps is judged on the same images, so only the images whose verdict changed count: the
-# table at the end gives each step's change with its paired standard error, and how many images it fixed
-# and broke. A change within two standard errors could be luck.
+# between two steps is judged on the same images, so only the images whose verdict changed count: with `f`
+# images fixed and `b` broken out of `n`, the change is `d = (f - b) / n` and its paired standard error is
+# `sqrt(f + b - n d²) / n`. The table at the end gives each step's change with that standard error, and how
+# many images it fixed and broke. A change within two standard errors could be luck.
 
 # %%
 # NBVAL_CHECK_OUTPUT
