@@ -38,12 +38,14 @@ LESSON_LRS = np.array([1e-4, 1e-3, 1e-2])  # the lesson's rates after unfreeze()
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, help="folder of photos in the from_paths layout (default: the generated sample)")
+    p.add_argument("--data", type=Path,
+                   help="folder of photos in the from_paths layout (default: the generated sample)")
     p.add_argument("--full", action="store_true", help="real Kaggle data in data/dogscats at the lesson's sizes")
     p.add_argument("--download", action="store_true",
                    help="with --full: download the real data first if it is missing (about 840 MB; 1.7 GB of disk)")
     p.add_argument("--arch", help="efficientnet_lite0 (the default without a GPU), resnet_mini (bundled, fastest), "
-                                  "resnet18, resnet34 (the default for photos on a GPU), resnet50, resnext50, densenet121")
+                                  "resnet18, resnet34 (the default for photos on a GPU), resnet50, resnext50, "
+                                  "densenet121")
     p.add_argument("--sz", type=int, help="image size (default 128 on the sample, 224 on photos, 64 for resnet_mini)")
     p.add_argument("--bs", type=int, help="batch size (default 32, or 64 for photos on a GPU)")
     p.add_argument("--lr", type=float, default=1e-2, help="head learning rate (the lesson's 1e-2)")

@@ -230,14 +230,15 @@ check_fit_verdict(verdict_a, verdict_b, history_a, history_b)
 # %% [markdown]
 # ## 9. Did TTA help, or was it noise?
 #
-# `learn_b.TTA()` predicts the validation images once as they are and 4 times augmented. Judge TTA's change as
-# notebook 01 does, on the same images: count the images it `fixed` (wrong in the plain pass, right with the
-# averaged probabilities) and the ones it `broke` (the other way round), then the change's paired standard error
-# `delta_se`, and set `tta_helped` to whether the change is more than two of them. With `n` images, the change is
-# `d = (fixed - broke) / n`, and its paired standard error is `sqrt(fixed + broke - n * d**2) / n`.
+# `learn_a.TTA()` predicts the validation images once as they are and 4 times augmented, with run A's model.
+# Judge TTA's change as notebook 01 does, on the same images: count the images it `fixed` (wrong in the plain
+# pass, right with the averaged probabilities) and the ones it `broke` (the other way round), then the change's
+# paired standard error `delta_se`, and set `tta_helped` to whether the change is more than two of them. With
+# `n` images, the change is `d = (fixed - broke) / n`, and its paired standard error is
+# `sqrt(fixed + broke - n * d**2) / n`.
 
 # %%
-tta_log_preds, y_valid = learn_b.TTA()
+tta_log_preds, y_valid = learn_a.TTA()
 print(f"{len(y_valid)} validation images: one image is {1 / len(y_valid):.3f} of accuracy")
 
 # %%
