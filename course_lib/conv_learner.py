@@ -18,7 +18,7 @@ from .learner import Learner
 from .metrics import accuracy, accuracy_thresh
 from .models import (N_POOL, ConvNet, arch_name, arch_stats, build_backbone, cacheable, check_head, cut_body, head_widths,
                      layer_groups, make_head)
-from .precompute import ActivationCache, act_loaders
+from .precompute import ActivationCache, act_loaders, shown_path
 
 
 _ANNOUNCED: set[Path] = set()  # read-only data folders whose replacement was already named
@@ -142,7 +142,7 @@ class ConvLearner(Learner):
         self.work_path = work_folder(data.path)
         if self.work_path != Path(data.path) and self.work_path not in _ANNOUNCED:
             _ANNOUNCED.add(self.work_path)  # once a session: a notebook builds several learners on one folder
-            print(f"{data.path} is read-only: models and caches go to {self.work_path} "
+            print(f"{shown_path(data.path)} is read-only: models and caches go to {shown_path(self.work_path)} "
                   f"(COURSE_LIB_WORK chooses another place; ConvLearner.pretrained(..., model_dir=...) the models').")
         self.models_path = self.work_path / self.model_dir  # an absolute model_dir replaces the left side
 

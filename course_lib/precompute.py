@@ -100,7 +100,7 @@ class ActivationCache:
                 acts = None  # unreadable cache: simply compute again
         if acts is None:
             print(f"precompute: computing activations of the frozen body for {len(data.trn_ds)} training, "
-                  f"{len(data.val_ds)} validation images (once; cached in {_shown(fn.parent)}).")
+                  f"{len(data.val_ds)} validation images (once; cached in {shown_path(fn.parent)}).")
             sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
             acts = {k: compute_features(learn, dl, f"precompute {label}") for k, label, dl in sets if dl is not None}
             try:
@@ -111,14 +111,20 @@ class ActivationCache:
         return acts
 
 
-def _shown(path: Path) -> str:
-    """A path as the user would type it from here: relative to the working folder when it is at most two
-    levels up (a notebook's ../data), else absolute."""
+def shown_path(path: Path) -> str:
+    """A path as the user would type it from here: relative to the working folder when it is at most two levels
+    up (a notebook's ../data), `~/...` under the home folder (shorter, and it names no user), else absolute."""
     try:
         rel = os.path.relpath(path)
     except ValueError:  # Windows: another drive has no relative path
         return str(path)
-    return rel if Path(rel).parts[:3].count("..") < 3 else str(Path(path).resolve())
+    if Path(rel).parts[:3].count("..") < 3:
+        return rel
+    full = Path(path).resolve()
+    try:
+        return str(Path("~") / full.relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(full)
 
 
 class TensorLoader:

@@ -37,8 +37,9 @@ def verdict(change: Change) -> str:
 def rank_sentence(value: float, others: np.ndarray, who: str, what: str = "accuracy") -> str:
     """Where one run's figure sits among other seeds' runs of the same step, in words."""
     others = np.sort(np.asarray(others, dtype=float))
-    below = int((others < value).sum())
-    ties = int((others == value).sum())
+    # accuracies come as float32 from epoch tables and as float64 from predictions: 0.99 must equal 0.99000001
+    below = int((others < value - 1e-6).sum())
+    ties = int((np.abs(others - value) <= 1e-6).sum())
     n = len(others)
     if below == 0 and ties == 0:
         where = f"below all {n} other seeds"

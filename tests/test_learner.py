@@ -2,6 +2,7 @@
 import copy
 import os
 import pickle
+from pathlib import Path
 import urllib.error
 
 import numpy as np
@@ -620,8 +621,10 @@ def test_precompute_message_shows_the_cache_folder_as_typed_from_here(tiny_path,
     far = tmp_path / "a" / "b" / "c"
     far.mkdir(parents=True)
     monkeypatch.chdir(far)  # far away: absolute, not a chain of ../
-    from course_lib.precompute import _shown
-    assert _shown(tiny_path / "tmp") == str((tiny_path / "tmp").resolve())
+    from course_lib.precompute import shown_path
+    assert shown_path(tiny_path / "tmp") == str((tiny_path / "tmp").resolve())
+    monkeypatch.setenv("HOME", str(tmp_path))  # far away but under the home folder: ~/..., which names no user
+    assert shown_path(tmp_path / "q") == str(Path("~") / "q")
 
 
 @pytest.fixture

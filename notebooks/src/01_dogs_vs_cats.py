@@ -296,13 +296,18 @@ print(f"the learner now holds the model of {steps.names[steps.current]!r}: valid
 
 # %%
 ft = learn.history[learn.history.fit == learn.n_fit]
-last = ft.iloc[-1]
-rising = ft.val_loss.iloc[-1] > ft.val_loss.min() + 0.02
-print(f"fine-tuning, last epoch: trn_loss {last.trn_loss:.3f}, val_loss {last.val_loss:.3f} "
-      f"(lowest val_loss of the 7 epochs {ft.val_loss.min():.3f}) -> "
-      + ("training loss above validation loss: not overfitting yet." if last.trn_loss > last.val_loss else
-         "training loss below validation loss" + (" and validation loss above its lowest: overfitting." if rising
-                                                  else ", but validation loss still at its lowest: not yet overfitting.")))
+last, low = ft.iloc[-1], ft.val_loss.min()
+rose = last.val_loss > max(1.2 * low, low + 0.02)  # clearly above its lowest, not a wobble
+print(f"fine-tuning, last epoch: trn_loss {last.trn_loss:.3f}, val_loss {last.val_loss:.3f}; lowest val_loss of "
+      f"the 7 epochs {low:.3f} (epoch {int(ft.val_loss.idxmin() - ft.index[0])})")
+if rose:
+    print("validation loss rose well above its lowest: the model got worse on new images as fine-tuning went on"
+          + (" (training loss stays above it only because dropout and augmentation handicap training)"
+             if last.trn_loss > last.val_loss else ", while its training loss kept falling: overfitting"))
+elif last.trn_loss > last.val_loss:
+    print("training loss above validation loss, and validation loss near its lowest: not overfitting yet")
+else:
+    print("training loss below validation loss, but validation loss still near its lowest: not yet overfitting")
 
 # %% [markdown]
 # ## 5. Step 4: test-time augmentation
