@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import random
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Callable, Sequence
 
@@ -139,23 +140,33 @@ def _resize(img: Image.Image, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x[None], size=(size[1], size[0]), mode="bilinear", antialias=True, align_corners=False)[0]
 
 
+@dataclass(kw_only=True, eq=False)
 class Tfms:
-    """A full image pipeline for one size: decode, scale, augment, crop, normalise."""
+    """A full image pipeline for one size: decode, scale, augment, crop, normalise.
 
-    def __init__(self, sz: int, aug_tfms: Sequence[Callable] | None = None, max_zoom: float | None = None,
-                 pad: int = 0, crop_type: CropType | str = CropType.CENTER, stats=imagenet_stats,
-                 train: bool = False):
+    Keyword-only, as torchvision's presets: seven settings in a row are too easy to swap. A copy with one change
+    is `dataclasses.replace(tfm, sz=299)` (what `with_size` does).
+    """
+    sz: int
+    aug_tfms: Sequence[Callable] | None = None
+    max_zoom: float | None = None
+    pad: int = 0
+    crop_type: CropType | str = CropType.CENTER
+    stats: tuple = imagenet_stats
+    train: bool = False
+
+    def __post_init__(self):
+        sz = self.sz
         if isinstance(sz, bool) or not isinstance(sz, (int, np.integer)) or sz < 1:
             raise ValueError(f"sz (the image size in pixels) must be a whole number >= 1, got {sz!r}.")
-        self.sz, self.aug_tfms = int(sz), list(aug_tfms or [])
-        self.max_zoom, self.pad, self.crop_type = max_zoom, int(pad), CropType(crop_type)
-        self.stats, self.train = stats, train
-        if max_zoom is not None and not max_zoom >= 1:  # also refuses nan
-            raise ValueError(f"max_zoom must be at least 1 (1.1 zooms in by up to 10%); got {max_zoom!r}.")
+        self.sz, self.aug_tfms = int(sz), list(self.aug_tfms or [])
+        self.pad, self.crop_type = int(self.pad), CropType(self.crop_type)
+        if self.max_zoom is not None and not self.max_zoom >= 1:  # also refuses nan
+            raise ValueError(f"max_zoom must be at least 1 (1.1 zooms in by up to 10%); got {self.max_zoom!r}.")
         if not 0 <= self.pad < self.sz:  # reflection padding needs fewer pixels than the image has
             raise ValueError(f"pad must be at least 0 and less than sz={self.sz}; got pad={self.pad}")
-        self.mean = torch.tensor(stats[0], dtype=torch.float32).view(3, 1, 1)
-        self.std = torch.tensor(stats[1], dtype=torch.float32).view(3, 1, 1)
+        self.mean = torch.tensor(self.stats[0], dtype=torch.float32).view(3, 1, 1)
+        self.std = torch.tensor(self.stats[1], dtype=torch.float32).view(3, 1, 1)
         # normalising is one multiply-add: x * _scale + _shift (x in [0, 1]), or x * _scale255 + _shift (0..255)
         self._scale, self._shift, self._scale255 = 1 / self.std, -self.mean / self.std, 1 / (255 * self.std)
 
@@ -170,7 +181,7 @@ class Tfms:
 
     def with_size(self, sz: int) -> "Tfms":
         """The same pipeline at another size (progressive resizing)."""
-        return Tfms(sz, self.aug_tfms, self.max_zoom, self.pad, self.crop_type, self.stats, self.train)
+        return replace(self, sz=sz)
 
     def scaled_size(self, w: int, h: int) -> tuple[int, int]:
         """(width, height) after scaling: shorter side `sz` (times a random zoom when training), or a square."""
@@ -242,9 +253,9 @@ def tfms_from_stats(stats, sz: int, aug_tfms: Sequence[Callable] | None = None, 
                     pad: int = 0, crop_type: CropType | str = CropType.RANDOM) -> tuple[Tfms, Tfms]:
     """(train, valid) pipelines for images normalised with `stats`; validation never augments."""
     crop_type = CropType(crop_type)
-    trn = Tfms(sz, aug_tfms, max_zoom, pad, crop_type, stats, train=True)
+    trn = Tfms(sz=sz, aug_tfms=aug_tfms, max_zoom=max_zoom, pad=pad, crop_type=crop_type, stats=stats, train=True)
     val_crop = CropType.NO if crop_type is CropType.NO else CropType.CENTER
-    val = Tfms(sz, None, max_zoom, 0, val_crop, stats, train=False)  # max_zoom: decode side only
+    val = Tfms(sz=sz, max_zoom=max_zoom, crop_type=val_crop, stats=stats)  # max_zoom: the decode side only
     return trn, val
 
 

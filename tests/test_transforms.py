@@ -415,3 +415,16 @@ def test_pipeline_from_jpeg_files_never_crashes(tmp_path_factory, size, mode, sz
     trn, val = tfms_from_model("any_arch", sz, aug_tfms=transforms_side_on, max_zoom=1.1)
     random.seed(seed)
     assert trn(fn).shape == val(fn).shape == (3, sz, sz)
+
+
+def test_tfms_is_keyword_only_and_with_size_changes_only_the_size():
+    import dataclasses
+    from course_lib.transforms import CropType, Tfms
+    with pytest.raises(TypeError):
+        Tfms(64, None, 1.1)  # seven settings in a row are too easy to swap: keywords only
+    t = Tfms(sz=64, aug_tfms=[RandomFlip()], max_zoom=1.1, pad=4, crop_type="random", train=True)
+    u = t.with_size(96)
+    assert (u.sz, u.max_zoom, u.pad, u.crop_type, u.train, len(u.aug_tfms)) == (96, 1.1, 4, CropType.RANDOM, True, 1)
+    assert dataclasses.replace(t, sz=32).sz == 32 and t.sz == 64
+    with pytest.raises(ValueError, match="pad must be"):
+        t.with_size(4)  # the checks run on every copy
