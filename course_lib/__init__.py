@@ -7,16 +7,15 @@ from .devices import default_device, set_seed
 from .images import BadImageError, open_image, verify_images
 from .learner import Callback, CancelFitException, Learner
 from .metrics import accuracy, accuracy_np, confusion_matrix, log_loss
-from .models import ARCHS, WeightsUnavailableError
+from .archs import ARCHS, efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
+from .models import WeightsUnavailableError
 from .schedules import n_epochs
-from .synthetic import resnet_mini
+from .synthetic.backbone import resnet_mini
 from .transforms import (CropType, RandomDihedral, RandomFlip, RandomLighting, RandomRotate, denorm,
                          imagenet_stats, tfms_from_model, tfms_from_stats, transforms_basic, transforms_side_on,
                          transforms_top_down)
 
 resnext50 = resnext50_32x4d
-# EfficientNet-Lite constructors (random weights, like torchvision's); ConvLearner.pretrained loads ImageNet's
-efficientnet_lite0, efficientnet_lite1, efficientnet_lite2 = (ARCHS[f"efficientnet_lite{n}"].build for n in range(3))
 
 
 __version__ = "0.1.0"

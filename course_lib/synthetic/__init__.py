@@ -8,8 +8,20 @@ its shipped weights. Nothing here is needed to train on real photos.
 - `fractals`, `pretrain`: the generated images and the script that made the weights
   (`python -m course_lib.synthetic.pretrain`).
 """
-from .backbone import resnet_mini
-from .drawing import BREEDS
-from .samples import SAMPLES, ensure_sample, make_dogbreeds, make_dogscats, sample_path
+import importlib
 
+# names -> the submodule that defines them, imported on first use (PEP 562): `import course_lib` reaches
+# `synthetic.backbone` for resnet_mini and must not pay for the 700 lines of drawing code behind the samples
+_WHERE = {"resnet_mini": "backbone", "BREEDS": "drawing", "SAMPLES": "samples", "ensure_sample": "samples",
+          "make_dogbreeds": "samples", "make_dogscats": "samples", "sample_path": "samples"}
 __all__ = ["ensure_sample", "make_dogscats", "make_dogbreeds", "sample_path", "resnet_mini", "BREEDS", "SAMPLES"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

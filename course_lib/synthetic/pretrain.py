@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from ..checkpoint import atomic_save
 from ..devices import amp_dtype, default_device
-from ..models import IMAGENET_STATS
+from ..archs import IMAGENET_STATS
 from ..progress import progress_bar
 from ..schedules import warmup_cosine
 from .backbone import resnet_mini
@@ -208,7 +208,7 @@ and reaches the same weights (per-epoch seeding).
 | torch | {torch.__version__} |
 | file | fp16 state dict, {out.stat().st_size / 1e6:.2f} MB |
 
-Input normalisation: ImageNet mean/std (`course_lib.models.IMAGENET_STATS`).
+Input normalisation: ImageNet mean/std (`course_lib.archs.IMAGENET_STATS`).
 """
     out.with_suffix(".md").write_text(md)
     print(f"wrote {out} and {out.with_suffix('.md')}", flush=True)
