@@ -25,9 +25,12 @@ import os
 import statistics
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")
+# 4 workers on 2 cores is one of the settings measured, not a mistake to warn about
+warnings.filterwarnings("ignore", message="This DataLoader will create")
 
 import torch  # noqa: E402
 
@@ -140,7 +143,8 @@ def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], r
         order = keys[r % len(keys):] + keys[:r % len(keys)]  # rotate who goes first
         for key in order:
             times[key].append(rows[key].epoch())
-        print(f"  repeat {r + 1}: " + ", ".join(f"{s} {w} {times[(s, w)][-1]:.2f}" for s, w in keys), flush=True)
+        print(f"  repeat {r + 1} (load {os.getloadavg()[0]:.1f}): "
+              + ", ".join(f"{s} {w} {times[(s, w)][-1]:.2f}" for s, w in keys), flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     best_plain = min(v for (s, _), v in med.items() if s == "plain")
     best = min(med.values())
