@@ -87,12 +87,12 @@ def test_workers_bench_runs_on_tiny_data(tiny_path, script, capsys):
     old = torch.get_num_threads()
     try:  # one thread: the smoke run stays quick on a machine that is busy with other work
         workers.main(["--data", str(tiny_path), "--settings", "resnet_mini@32:8", "--workers", "0", "1",
-                      "--repeats", "1", "--n-train", "8", "--n-valid", "4", "--threads", "1"])
+                      "--rounds", "1", "--epochs", "1", "--n-train", "8", "--n-valid", "4", "--threads", "1"])
     finally:
         torch.set_num_threads(old)
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith(("| course_lib |", "| plain |"))]
     assert [r.split(" | ")[:2] for r in rows] == [["| course_lib", "0"], ["| course_lib", "1"],
-                                                    ["| course_lib", "default"], ["| plain", "0"], ["| plain", "1"]]
+                                                    ["| course_lib", "default: 0"], ["| plain", "0"], ["| plain", "1"]]
     assert all(r.endswith("x |") for r in rows)
     assert "course_lib rows against the best plain row:" in out and "16 training / 8 validation images" in out
