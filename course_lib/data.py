@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .csvfile import read_csv
+from .devices import default_device
 from .images import BadImageError, list_dirs, list_images, open_image
 from .progress import progress_bar
 from .transforms import Tfms
@@ -32,13 +33,15 @@ def get_cv_idxs(n: int, cv_idx: int = 0, val_pct: float = 0.2, seed: int = 42) -
 
 
 def default_workers() -> int:
-    """Worker processes that work in scripts and notebooks alike: forked on Linux, none elsewhere."""
+    """Worker processes to start with when `num_workers` is not given: none on the CPU, where the first fit
+    measures what loading and the model cost and picks the count (course_lib.threads); a few elsewhere."""
     # spawn (macOS, Windows) re-runs a user's unguarded script in every worker, so 0 is the safe default there
     if not sys.platform.startswith("linux"):
         return 0
-    # on 2 cores a worker costs the model a compute thread: measured faster without one (bench/vs_fastai.py)
-    n = os.cpu_count() or 1
-    return 0 if n <= 2 else min(4, n - 1)
+    if default_device().type == "cpu":
+        return 0
+    # a GPU computes the model quickly, so loading is the work to spread (the thread plan is CPU-only)
+    return min(4, max(0, (os.cpu_count() or 1) - 1))
 
 
 class ImageCache:
@@ -125,6 +128,9 @@ class ImageClassifierData:
         self.path, self.classes, self.bs, self.is_multi = Path(path), list(classes), int(bs), is_multi
         self.tfms = tfms
         self.num_workers = default_workers() if num_workers is None else int(num_workers)
+        # not given, on Linux: the first fit on the CPU measures the costs and may change the count (set_workers)
+        self.auto_workers = num_workers is None and sys.platform.startswith("linux")
+        self.load_s: float | None = None  # seconds one core takes to load a batch, once measured (threads.Share)
         self._split = (trn, val, test)  # kept to rebuild the object at another size
         self.cached, self.skip_bad_images = cache, skip_bad_images
         c = ImageCache(tfms[0].need_side) if cache else None
@@ -265,6 +271,11 @@ class ImageClassifierData:
                           persistent_workers=nw > 0, pin_memory=torch.cuda.is_available(),
                           multiprocessing_context=ctx, collate_fn=collate_skipping if getattr(ds, "skip_bad", False) else None)
 
+    def set_workers(self, n: int, auto: bool = False) -> None:
+        """Load with `n` worker processes from now on (the next loaders asked for); `auto`: still course_lib's choice."""
+        self.num_workers, self.auto_workers = int(n), auto and self.auto_workers
+        self._dls = {}  # loaders already handed out keep their workers until they are dropped
+
     def _dl(self, name: str, ds, shuffle: bool = False):
         if name not in self._dls:
             self._dls[name] = self.loader(ds, shuffle)
@@ -282,7 +293,9 @@ class ImageClassifierData:
         """The same split at another image size (progressive resizing: `learn.set_data(data.resize_to(128))`)."""
         tfms = (self.tfms[0].with_size(sz), self.tfms[1].with_size(sz))
         trn, val, test = self._split
-        return type(self)(self.path, self.classes, trn, val, test, tfms, bs or self.bs, self.num_workers,
+        # an automatic worker count is measured again: another size changes what loading and the model cost
+        nw = None if self.auto_workers else self.num_workers
+        return type(self)(self.path, self.classes, trn, val, test, tfms, bs or self.bs, nw,
                           self.is_multi, cache=self.cached, skip_bad_images=self.skip_bad_images)
 
     def fill_cache(self) -> None:
@@ -306,7 +319,8 @@ class ImageClassifierData:
         kind = "multi-label" if self.is_multi else "single-label"
         cls = ", ".join(self.classes[:8]) + (", ..." if self.c > 8 else "")
         return (f"{kind}, {self.c} classes ({cls}); train {len(self.trn_ds)}, valid {len(self.val_ds)}, "
-                f"test {n_test}; sz={self.sz}, bs={self.bs}, num_workers={self.num_workers}")
+                f"test {n_test}; sz={self.sz}, bs={self.bs}, num_workers={self.num_workers}"
+                + (" (automatic)" if self.auto_workers else ""))
 
     def __repr__(self) -> str:
         return f"ImageClassifierData({self.path}: {self.describe()})"

@@ -93,7 +93,8 @@ class cpu_threads:
     """Context manager: run torch's CPU ops on `n` threads, then put the old count back (None: unchanged).
 
     Oversubscribed cores make PyTorch's worker threads spin-wait: with a loader process busy on one of
-    two cores, two compute threads run small layers many times slower than one.
+    two cores, two compute threads run small layers many times slower than one. How many threads the model
+    gets next to loader workers is course_lib.threads' plan.
     """
 
     def __init__(self, n: int | None):
@@ -109,15 +110,6 @@ class cpu_threads:
         if self.old is not None:
             torch.set_num_threads(self.old)
         return False
-
-
-def compute_threads(device: torch.device, num_workers: int) -> int | None:
-    """Threads for the main process on the CPU: the cores the loader workers leave free (None: all of them)."""
-    if device.type != "cpu":
-        return None
-    if num_workers <= 0:
-        return None
-    return max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - num_workers))
 
 
 @contextlib.contextmanager

@@ -42,10 +42,12 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader
 
-from .devices import amp_dtype, compute_threads, cpu_threads, eval_mode, to_device
+from .devices import amp_dtype, eval_mode, to_device
 from .images import BadImageError
 from .precision import fp32_convs
 from .progress import progress_bar
+from .threads import Share
+
 
 def activation(out: torch.Tensor, is_multi: bool) -> torch.Tensor:
     """Log-probabilities for one label per image, per-class probabilities for multi-label."""
@@ -60,15 +62,17 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
 
     Eval mode, the learner's autocast dtype and device; `act` applies `activation`. `on_batch(n)` is
     called after each batch of n items (progress bars). `num_workers` says how many loader processes
-    share the CPU (default: the data's), so the compute threads leave them their cores.
+    share the CPU (default: the data's); the model's threads follow the plan for the measured costs
+    (course_lib.threads), timed on the first batches.
     """
     device, dtype = learn.device, amp_dtype(learn.device, getattr(learn, "amp", None))
     nw = learn.data.num_workers if num_workers is None else num_workers
     fn = learn.model if fn is None else fn
     outs, ys = [], []
     try:
-        with eval_mode(learn.model), cpu_threads(compute_threads(device, nw)), contextlib.ExitStack() as guard:
-            for xb, yb in _named_failures(batches):
+        share = Share(learn, "eval", nw, getattr(batches, "dataset", None))
+        with eval_mode(learn.model), share, contextlib.ExitStack() as guard:
+            for xb, yb in share.timed(_named_failures(batches)):
                 xb = to_device(xb, device)
                 if not outs:  # the first batch tells the image size: one-pixel convolutions go fp32 (precision.py)
                     guard.enter_context(fp32_convs(learn.model, xb.shape, dtype, device))

@@ -16,10 +16,11 @@ from .callback import (Callback, CancelBatchException, CancelEpochException, Can
                        frame)
 from .callbacks import (DistributedCallback, LossGuard, LRFinder, MixedPrecision, ParamScheduler, ProgressCallback,
                         Recorder, SaveCallback)
-from .devices import amp_dtype, compute_threads, cpu_threads, default_device, nhwc, to_device
+from .devices import amp_dtype, default_device, nhwc, to_device
 from .images import BadImageError
 from .metrics import accuracy
 from .schedules import check_cycles, find_lrs
+from .threads import CpuShare
 
 
 class OutOfMemory(RuntimeError):
@@ -86,6 +87,7 @@ class Learner:
         self.quiet = False  # True: no epoch table, bars or notes (ranks > 0 of a distributed run; repeated runs)
         self.last_val: list[float] = []
         self.sched = None  # the Recorder of the last fit or lr_find: learn.sched.plot_lr() etc.
+        self.cpu_costs: dict = {}  # the model's step time per state, measured by threads.Share on the CPU
         self.add_cbs(cbs)
 
     @property
@@ -155,7 +157,7 @@ class Learner:
 
     def default_cbs(self) -> list[Callback]:
         """The callbacks every `fit` runs with (override to change them); `fit(cbs=...)` adds to them."""
-        cbs = [LossGuard(), MixedPrecision(), Recorder(), ParamScheduler(), ProgressCallback()]
+        cbs = [CpuShare(), LossGuard(), MixedPrecision(), Recorder(), ParamScheduler(), ProgressCallback()]
         return [DistributedCallback()] + cbs if distributed.active() else cbs
 
     # ------------------------------------------------------------------ what fit trains on
@@ -167,10 +169,6 @@ class Learner:
     def loaders(self):
         """(train, valid) loaders for this fit."""
         return self.data.trn_dl, self.data.val_dl
-
-    def threads(self) -> int | None:
-        """CPU threads for this fit (see devices.compute_threads); None leaves PyTorch's setting alone."""
-        return compute_threads(self.device, getattr(self.data, "num_workers", 0))
 
     # ------------------------------------------------------------------ optimiser and freezing
     def get_opt(self) -> torch.optim.Optimizer:
@@ -234,9 +232,8 @@ class Learner:
         return f() if f is not None else contextlib.nullcontext()
 
     def one_batch(self) -> None:
-        """Forward, loss and (when training) backward and step for the batch in self.xb, self.yb."""
-        self.xb, self.yb = to_device(self.xb, self.device), to_device(self.yb, self.device)
-        self("before_batch")
+        """Forward, loss and (when training) backward and step for the batch in self.xb, self.yb (on the device;
+        `before_batch` has run, from _with_events)."""
         # a `with`, not a pair of events: whatever raises inside (the loss guard, Ctrl-C), autocast is closed
         with self.forward_ctx():
             self.pred = (self.wrapped or self.fit_model)(self.xb)
@@ -262,7 +259,8 @@ class Learner:
                 if b is None:  # every image of this batch was unreadable and skipped (skip_bad_images)
                     empty += 1
                     continue
-                self.xb, self.yb = b
+                # on the device before `before_batch`, so callbacks see the batch the model will (once each)
+                self.xb, self.yb = to_device(b[0], self.device), to_device(b[1], self.device)
                 if self._with_events(self.one_batch, "batch", CancelBatchException):
                     self.iter += self.training  # a cancelled batch is no step of the schedule or the sweep
         except BadImageError as e:
@@ -314,8 +312,7 @@ class Learner:
         self.n_fit += 1
         self.add_cbs(cbs)
         try:
-            with cpu_threads(self.threads()):
-                self._with_events(self._do_fit, "fit", CancelFitException)
+            self._with_events(self._do_fit, "fit", CancelFitException)
         except RuntimeError as e:
             if not _is_oom(e):
                 raise
@@ -375,7 +372,7 @@ class Learner:
         end = _lrs_per_group(end_lr, self.groups, "lr_find's end_lr")
         wds = _lrs_per_group(0.0 if wds is None else wds, self.groups, "wds")
         finder = LRFinder(np.stack([find_lrs(s, e, num_it, linear) for s, e in zip(start, end)], 1), stop_div)
-        cbs = [MixedPrecision(), finder, ProgressCallback(desc="lr_find")]
+        cbs = [CpuShare(), MixedPrecision(), finder, ProgressCallback(desc="lr_find")]
         if distributed.active():
             cbs.insert(0, DistributedCallback())
         saved, opt_existed = self.state(), self.opt is not None

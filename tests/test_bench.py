@@ -77,3 +77,22 @@ def test_transfer_candidates_parse(script):
     assert parse_candidate("resnet_mini:bundled") == ("resnet_mini", "bundled", 64)
     with pytest.raises(SystemExit, match="imagenet, bundled or random"):
         parse_candidate("resnet_mini:fractals@64")
+
+
+def test_workers_bench_runs_on_tiny_data(tiny_path, script, capsys):
+    import torch
+    workers = script("bench", "workers")
+    assert workers.parse_setting("efficientnet_lite0@224:32") == ("efficientnet_lite0", 224, 32)
+    assert workers.parse_setting("resnet18@64") == ("resnet18", 64, 64)
+    old = torch.get_num_threads()
+    try:  # one thread: the smoke run stays quick on a machine that is busy with other work
+        workers.main(["--data", str(tiny_path), "--settings", "resnet_mini@32:8", "--workers", "0", "1",
+                      "--rounds", "1", "--epochs", "1", "--n-train", "8", "--n-valid", "4", "--threads", "1"])
+    finally:
+        torch.set_num_threads(old)
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith(("| course_lib |", "| plain |"))]
+    assert [r.split(" | ")[:2] for r in rows] == [["| course_lib", "0"], ["| course_lib", "1"],
+                                                    ["| course_lib", "default: 0"], ["| plain", "0"], ["| plain", "1"]]
+    assert all(r.endswith("x |") for r in rows)
+    assert "course_lib rows against the best plain row:" in out and "16 training / 8 validation images" in out

@@ -521,19 +521,6 @@ def test_missing_image_files(tmp_path):
 
 # ----------------------------------------------------------------------------- workers
 
-def test_default_workers_by_platform(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(sys, "platform", "linux")
-    assert D.default_workers() == 0  # a worker would take one of only two compute threads
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    assert D.default_workers() == 3
-    monkeypatch.setattr(os, "cpu_count", lambda: 16)
-    assert D.default_workers() == 4
-    for plat in ("win32", "darwin"):
-        monkeypatch.setattr(sys, "platform", plat)
-        assert D.default_workers() == 0  # spawn would re-run an unguarded script in every worker
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes are only the default on Linux")
 def test_default_worker_count_with_one_worker(folder, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)

@@ -290,3 +290,25 @@ def test_a_failed_fit_returns_no_old_figures(tiny_learn):
     with pytest.raises(RuntimeError):
         tiny_learn.fit(1e-2, 1, cbs=[Events(RuntimeError, at=0)])
     assert tiny_learn.last_val == [] and first
+
+
+class EveryEvent(Callback):
+    """Records every batch-level event with the batch number."""
+
+    def __init__(self):
+        self.log = []
+
+    def before_batch(self):
+        self.log.append(("before_batch", self.learn.i_batch))
+
+    def after_batch(self):
+        self.log.append(("after_batch", self.learn.i_batch))
+
+
+def test_each_batch_event_fires_once(tiny_learn):
+    ev = EveryEvent()
+    tiny_learn.fit(1e-2, 1, cbs=[ev])
+    n = len(tiny_learn.data.trn_dl) + len(tiny_learn.data.val_dl)
+    assert [e for e, _ in ev.log].count("before_batch") == n == [e for e, _ in ev.log].count("after_batch")
+    assert all(a[0] == "before_batch" and b[0] == "after_batch" and a[1] == b[1]
+               for a, b in zip(ev.log[::2], ev.log[1::2]))  # strictly paired: before, after, before, after...
