@@ -29,8 +29,8 @@ class Callback:
     Events: before_/after_ fit, epoch, train, validate, batch, and after_pred, after_loss, before_/after_
     backward, after_step. `after_cancel_<fit|epoch|batch>` run only when that cancel exception was raised.
     `cleanup_<fit|epoch|batch>` run on every way out (normal end, cancel, error, Ctrl-C): close there what
-    a callback opened. A callback may also provide `forward_ctx()` (a context manager around the forward
-    pass and the loss), `backward()` or `step()` to replace the learner's own.
+    a callback opened. A callback may also provide `backward()` or `step()` to replace the learner's own
+    (refused while gradients are scaled: precision.Precision owns those then); autocast is the learner's.
     """
     order = 0
     learn: "Learner"

@@ -2,7 +2,6 @@
 loss guard, lr_find and distributed training."""
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 
@@ -11,8 +10,6 @@ import torch
 
 from . import distributed
 from .callback import Callback, CancelFitException, frame
-from .devices import amp_dtype
-from .precision import fp32_convs
 from .progress import progress_bar
 from .schedules import Curve, cycle_epochs, find_curve, sgdr_mult, smooth
 
@@ -232,47 +229,6 @@ class SaveCallback(Callback):
         if self.best_save_name and learn.last_val[0] < self.best:
             self.best = learn.last_val[0]
             learn.save(self.best_save_name)
-
-
-class MixedPrecision(Callback):
-    """autocast where it is faster (devices.amp_dtype): bf16 on CUDA and bf16-capable CPUs, else fp16 on
-    older GPUs with a gradient scaler; `learn.amp=False` turns it off.
-
-    The autocast region is a context manager around the forward pass and the loss (`forward_ctx`), so it is
-    closed however the batch ends: a callback raising in between (the loss guard), an error or Ctrl-C.
-    """
-    order = 5
-
-    def before_fit(self):
-        self.dtype = amp_dtype(self.learn.device, getattr(self.learn, "amp", None))
-        # fp16 needs its gradients scaled (its range is small); bf16 has fp32's range and needs none
-        self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
-        self.guard = None
-
-    def before_batch(self):
-        if self.guard is None:  # the first batch tells the image size: one-pixel convolutions go fp32 (precision.py)
-            learn = self.learn
-            self.guard = contextlib.ExitStack()
-            self.guard.enter_context(fp32_convs(learn.fit_model, learn.xb.shape, self.dtype, learn.device,
-                                                note=not learn.quiet))
-
-    def cleanup_fit(self):
-        if self.guard is not None:
-            self.guard.close()
-
-    def forward_ctx(self):
-        return torch.autocast(self.learn.device.type, dtype=self.dtype, enabled=self.dtype is not None)
-
-    def backward(self):
-        loss = self.learn.loss
-        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-
-    def step(self):
-        if self.scaler is None:
-            self.learn.opt.step()
-            return
-        self.scaler.step(self.learn.opt)
-        self.scaler.update()
 
 
 class LossGuard(Callback):

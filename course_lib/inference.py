@@ -29,7 +29,6 @@ predicting from them would return `n_aug` identical copies of the plain pass.
 """
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 import os
 import random
@@ -42,9 +41,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import ConcatDataset, DataLoader
 
-from .devices import amp_dtype, eval_mode, to_device
+from .devices import eval_mode, to_device
 from .images import BadImageError
-from .precision import fp32_convs
+from .precision import Precision
 from .progress import progress_bar
 from .threads import Share
 
@@ -65,18 +64,18 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
     share the CPU (default: the data's); the model's threads follow the plan for the measured costs
     (course_lib.threads), timed on the first batches.
     """
-    device, dtype = learn.device, amp_dtype(learn.device, getattr(learn, "amp", None))
+    device = learn.device
+    # autocast as in fit, one-pixel convolutions in fp32 (precision.py); what it patches is put back in `finally`
+    prec = Precision(device, getattr(learn, "amp", None), note=False)
     nw = learn.data.num_workers if num_workers is None else num_workers
     fn = learn.model if fn is None else fn
     outs, ys = [], []
     try:
         share = Share(learn, "eval", nw, getattr(batches, "dataset", None))
-        with eval_mode(learn.model), share, contextlib.ExitStack() as guard:
+        with eval_mode(learn.model), share:
             for xb, yb in share.timed(_named_failures(batches)):
                 xb = to_device(xb, device)
-                if not outs:  # the first batch tells the image size: one-pixel convolutions go fp32 (precision.py)
-                    guard.enter_context(fp32_convs(learn.model, xb.shape, dtype, device))
-                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                with prec.autocast(learn.model, xb):
                     out = fn(xb)
                 out = out.float()
                 outs.append((activation(out, learn.data.is_multi) if act else out).cpu())
@@ -85,6 +84,7 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
                 if on_batch is not None:
                     on_batch(len(xb))
     finally:
+        prec.close()
         # a traceback keeps this frame alive, and a loader's worker processes stop only when the last
         # reference to its iterator goes: drop ours now (TTA after Ctrl-C must leave no worker behind)
         del batches

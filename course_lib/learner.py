@@ -1,7 +1,6 @@
 """The training loop: a Learner that calls ordered callbacks at each event (before_/after_ fit, epoch, batch)."""
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 from typing import Callable, Iterable, Sequence
@@ -14,11 +13,12 @@ import torch.nn.functional as F
 from . import distributed
 from .callback import (Callback, CancelBatchException, CancelEpochException, CancelFitException,  # noqa: F401
                        frame)
-from .callbacks import (DistributedCallback, LossGuard, LRFinder, MixedPrecision, ParamScheduler, ProgressCallback,
-                        Recorder, SaveCallback)
+from .callbacks import (DistributedCallback, LossGuard, LRFinder, ParamScheduler, ProgressCallback, Recorder,
+                        SaveCallback)
 from .devices import amp_dtype, default_device, nhwc, to_device
 from .images import BadImageError
 from .metrics import accuracy
+from .precision import Precision
 from .schedules import check_cycles, find_lrs
 from .threads import CpuShare
 
@@ -73,6 +73,9 @@ class Learner:
             self.model = self.model.to(memory_format=torch.channels_last)  # tensor cores and oneDNN prefer NHWC
         # mixed precision: None decides by the hardware (CUDA; CPUs with native bf16), see devices.amp_dtype
         self.amp = amp
+        # None: gradients are scaled exactly when autocast is fp16 (see precision.Precision); True forces it
+        self.scaler: bool | None = None
+        self.mp = Precision(self.device, amp)  # made again at the start of every fit and lr_find
         self.loss_func = loss_func or F.cross_entropy
         self.groups = groups if groups is not None else [model]
         self.metrics = list(metrics) if metrics is not None else [accuracy]
@@ -100,7 +103,12 @@ class Learner:
     def precision(self) -> str:
         """What fit and predict compute in here: 'bf16 autocast', 'fp16 autocast' or 'fp32'."""
         names = {torch.bfloat16: "bf16 autocast", torch.float16: "fp16 autocast"}
-        return names.get(amp_dtype(self.device, self.amp), "fp32")
+        return names.get(self.amp_dtype, "fp32")
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        """The autocast dtype fit and predict use here (None: fp32), from `amp` and the hardware."""
+        return amp_dtype(self.device, self.amp)
 
     def add_cbs(self, cbs: Iterable[Callback]) -> None:
         """Attach callbacks (each gets `.learn`)."""
@@ -137,7 +145,7 @@ class Learner:
             raise err
 
     def _cb_method(self, name: str):
-        """The first callback's replacement for one of the learner's steps (`forward_ctx`, `backward`, `step`)."""
+        """The first callback's replacement for one of the learner's steps (`backward`, `step`)."""
         return next((getattr(cb, name) for cb in self._sorted if hasattr(cb, name)), None)
 
     def _with_events(self, f: Callable[[], None], name: str, cancel: type[Exception]) -> bool:
@@ -157,7 +165,7 @@ class Learner:
 
     def default_cbs(self) -> list[Callback]:
         """The callbacks every `fit` runs with (override to change them); `fit(cbs=...)` adds to them."""
-        cbs = [CpuShare(), LossGuard(), MixedPrecision(), Recorder(), ParamScheduler(), ProgressCallback()]
+        cbs = [CpuShare(), LossGuard(), Recorder(), ParamScheduler(), ProgressCallback()]
         return [DistributedCallback()] + cbs if distributed.active() else cbs
 
     # ------------------------------------------------------------------ what fit trains on
@@ -217,25 +225,20 @@ class Learner:
 
     # ------------------------------------------------------------------ one batch, one epoch
     def backward(self) -> None:
-        """loss.backward(), or a callback's replacement (mixed precision scales the loss first)."""
+        """loss.backward() through the precision owner (scaled, then unscaled), or a callback's replacement."""
         f = self._cb_method("backward")
-        f() if f is not None else self.loss.backward()
+        f() if f is not None else self.mp.backward(self.loss, self.opt)
 
     def step(self) -> None:
-        """One optimiser step, or a callback's replacement."""
+        """One optimiser step through the precision owner, or a callback's replacement (never while scaling)."""
         f = self._cb_method("step")
-        f() if f is not None else self.opt.step()
-
-    def forward_ctx(self):
-        """The context the forward pass and the loss run in: a callback's (autocast), else none."""
-        f = self._cb_method("forward_ctx")
-        return f() if f is not None else contextlib.nullcontext()
+        f() if f is not None else self.mp.step(self.opt)
 
     def one_batch(self) -> None:
         """Forward, loss and (when training) backward and step for the batch in self.xb, self.yb (on the device;
         `before_batch` has run, from _with_events)."""
         # a `with`, not a pair of events: whatever raises inside (the loss guard, Ctrl-C), autocast is closed
-        with self.forward_ctx():
+        with self.mp.autocast(self.fit_model, self.xb):
             self.pred = (self.wrapped or self.fit_model)(self.xb)
             self("after_pred")
             self.loss = self.loss_func(self.pred, self.yb)
@@ -311,7 +314,9 @@ class Learner:
         self.do_valid = valid and len(self.val_dl) > 0
         self.n_fit += 1
         self.add_cbs(cbs)
+        self.mp = Precision(self.device, self.amp, self.scaler, note=not self.quiet)
         try:
+            self._check_replacements()
             self._with_events(self._do_fit, "fit", CancelFitException)
         except RuntimeError as e:
             if not _is_oom(e):
@@ -326,7 +331,20 @@ class Learner:
             if self.opt is not None:
                 self.opt.zero_grad(set_to_none=True)
             self.training = False
+            self.mp.close()
             self.remove_cbs(cbs)
+
+    def _check_replacements(self) -> None:
+        """A callback's `backward` or `step` would bypass the scaler: while gradients are scaled, refuse it."""
+        if not self.mp.scaling:
+            return
+        for name in ("backward", "step"):
+            cb = next((cb for cb in self._sorted if hasattr(cb, name)), None)
+            if cb is not None:
+                raise ValueError(
+                    f"{type(cb).__name__} defines {name}(), which would replace the learner's own while gradients "
+                    f"are scaled (fp16 autocast with a GradScaler): the optimiser would step on scaled gradients. "
+                    f"Change gradients in after_backward instead (they are unscaled there), or train in bf16/fp32.")
 
     def _oom_message(self) -> str:
         bs = getattr(self.data, "bs", None)
@@ -361,20 +379,24 @@ class Learner:
         return self.last_val
 
     # ------------------------------------------------------------------ lr_find
+    def finder_cbs(self, finder: LRFinder) -> list[Callback]:
+        """The callbacks every `lr_find` runs with, around its `finder` (override to change them, as `default_cbs`)."""
+        cbs = [CpuShare(), finder, ProgressCallback(desc="lr_find")]
+        return [DistributedCallback()] + cbs if distributed.active() else cbs
+
     def lr_find(self, start_lr: float = 1e-5, end_lr: float = 10, wds=None, linear: bool = False,
-                num_it: int = 100, stop_div: bool = True):
+                num_it: int = 100, stop_div: bool = True, cbs: Iterable[Callback] = ()):
         """Train briefly with a growing lr and record the loss; everything is restored afterwards.
 
         The sweep runs `num_it` batches (cycling the training set if it is shorter), stopping early once
         the smoothed loss is NaN or above 4x its best. `learn.sched.plot()` shows it with the suggestion.
+        `cbs` are added to `finder_cbs()` for this sweep, as `fit(cbs=...)` adds to `default_cbs()`.
         """
         start = _lrs_per_group(start_lr, self.groups, "lr_find's start_lr")
         end = _lrs_per_group(end_lr, self.groups, "lr_find's end_lr")
         wds = _lrs_per_group(0.0 if wds is None else wds, self.groups, "wds")
         finder = LRFinder(np.stack([find_lrs(s, e, num_it, linear) for s, e in zip(start, end)], 1), stop_div)
-        cbs = [CpuShare(), MixedPrecision(), finder, ProgressCallback(desc="lr_find")]
-        if distributed.active():
-            cbs.insert(0, DistributedCallback())
+        cbs = self.finder_cbs(finder) + list(cbs)
         saved, opt_existed = self.state(), self.opt is not None
         modes = {m: m.training for m in self.model.modules()}
         try:

@@ -15,7 +15,7 @@ import weakref
 import torch
 import torch.nn as nn
 
-from .devices import eval_mode
+from .devices import amp_dtype, eval_mode
 
 _PROBED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {(input shape, convs): names}
 
@@ -83,3 +83,51 @@ def _in_fp32(m: nn.Module):
         with torch.autocast(x.device.type, enabled=False):
             return fwd(m, x.float(), *args, **kw)
     return forward
+
+
+class Precision:
+    """The one owner of mixed precision for a fit or lr_find: autocast, gradient scaling and the optimiser step.
+
+    The learner calls `autocast(model, xb)` around the forward pass and the loss, `backward(loss, opt)` and
+    `step(opt)`. fp16 needs its gradients scaled (its range is small); bf16 has fp32's range and needs none.
+    The scaler is always there, `enabled` or not (no None checks), and `backward` unscales right away, so
+    callbacks see true gradients from `after_backward` on (clipping there clips the right numbers).
+    `scaler=True` forces scaling (tests on the CPU; fp16 on hardware without bf16); `note` prints which layers
+    stay in fp32, once.
+    """
+
+    def __init__(self, device: torch.device, amp: bool | None = None, scaler: bool | None = None,
+                 note: bool = True):
+        self.device, self.dtype, self.note = device, amp_dtype(device, amp), note
+        on = self.dtype == torch.float16 if scaler is None else bool(scaler)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=on)
+        self._guard: contextlib.ExitStack | None = None
+
+    @property
+    def scaling(self) -> bool:
+        """True when losses are scaled before backward (and gradients unscaled after)."""
+        return self.scaler.is_enabled()
+
+    def autocast(self, model: nn.Module, xb: torch.Tensor):
+        """The autocast region for one forward pass; the first call also keeps one-pixel convolutions in fp32
+        for the rest of the run (`fp32_convs`), until `close`."""
+        if self._guard is None:
+            self._guard = contextlib.ExitStack()
+            self._guard.enter_context(fp32_convs(model, tuple(xb.shape), self.dtype, self.device, self.note))
+        return torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None)
+
+    def backward(self, loss: torch.Tensor, opt: torch.optim.Optimizer) -> None:
+        """loss.backward() on the scaled loss, then the gradients unscaled in place."""
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(opt)
+
+    def step(self, opt: torch.optim.Optimizer) -> None:
+        """The optimiser step (skipped by the scaler when a gradient is inf or nan), then the scale's update."""
+        self.scaler.step(opt)
+        self.scaler.update()
+
+    def close(self) -> None:
+        """Put back what `autocast` patched (every way out of a run calls this)."""
+        if self._guard is not None:
+            self._guard.close()
+            self._guard = None

@@ -11,7 +11,6 @@ import torch
 from torch.utils.data import DataLoader
 
 from .checkpoint import atomic_save
-from .devices import amp_dtype
 from .inference import run_batches
 from .progress import progress_bar
 
@@ -87,7 +86,7 @@ class ActivationCache:
     def get(self, learn) -> dict:
         """The activations for the learner's current data and body, computed only when no valid copy exists."""
         data, model = learn.data, learn.model
-        dtype = amp_dtype(learn.device, getattr(learn, "amp", None))
+        dtype = learn.amp_dtype
         key = cache_key(learn.arch, data, model.body, dtype)
         if key in self.mem:
             return self.mem[key]
