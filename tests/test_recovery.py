@@ -40,6 +40,15 @@ def trains_normally(learn):
     assert not learn.cbs
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_raises():
+    """Python's own Ctrl-C handler for these tests: a shell that starts a job in the background (`cmd &`) hands it
+    SIGINT ignored, and then the signal below would do nothing."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 def sigint():
     """A real Ctrl-C: the signal handler raises KeyboardInterrupt at the next bytecode."""
     os.kill(os.getpid(), signal.SIGINT)
