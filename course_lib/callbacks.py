@@ -60,7 +60,25 @@ def fmt_time(s: float) -> str:
     return f"{int(s // 60)}:{int(s % 60):02d}"
 
 
-class Recorder(Callback):
+class RecordPlots:
+    """The lesson's `learn.sched.plot_lr()` and `plot_loss()`, shared by the fit's Recorder and the LRFinder.
+
+    The figures live in plots.py, imported on the first one (no circle: it imports only schedules); matplotlib
+    costs a script that never plots about 0.5 s. A subclass records `lrs` (per iteration, per group) and `losses`.
+    """
+
+    def plot_lr(self, **kw):
+        """Learning rate of every layer group per iteration."""
+        from .plots import plot_lr
+        return plot_lr(self, **kw)
+
+    def plot_loss(self, **kw):
+        """Training loss per iteration (raw and smoothed)."""
+        from .plots import plot_loss
+        return plot_loss(self, **kw)
+
+
+class Recorder(RecordPlots, Callback):
     """Records per-iteration lrs and losses and per-epoch results; becomes `learn.sched` for plotting."""
     order = 50
 
@@ -145,17 +163,6 @@ class Recorder(Callback):
             raise ValueError("No validation epoch recorded yet: fit with a validation set first.")
         return torch.cat(self.val_preds).numpy()
 
-    # plotting lives in plots.py; these keep the lesson's `learn.sched.plot_lr()` spelling. plots is imported
-    # on the first figure (no circle: it imports only schedules): matplotlib costs a script that never plots ~0.5 s
-    def plot_lr(self, **kw):
-        """Learning rate of every layer group per iteration."""
-        from .plots import plot_lr
-        return plot_lr(self, **kw)
-
-    def plot_loss(self, **kw):
-        """Training loss per iteration (raw and smoothed)."""
-        from .plots import plot_loss
-        return plot_loss(self, **kw)
 
 
 class ParamScheduler(Callback):
@@ -284,7 +291,7 @@ def non_finite(model: torch.nn.Module) -> str | None:
     return next(k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all())
 
 
-class LRFinder(Callback):
+class LRFinder(RecordPlots, Callback):
     """Feeds the lr_find sweep and records (lr, loss); stops once the smoothed loss diverges."""
     order = 10
 
@@ -337,15 +344,6 @@ class LRFinder(Callback):
         from .plots import plot_lr_find
         return plot_lr_find(self, n_skip, n_skip_end, **kw)
 
-    def plot_lr(self, **kw):
-        """The sweep's lr per iteration."""
-        from .plots import plot_lr
-        return plot_lr(self, **kw)
-
-    def plot_loss(self, **kw):
-        """Raw and smoothed loss per iteration."""
-        from .plots import plot_loss
-        return plot_loss(self, **kw)
 
 
 class DistributedCallback(Callback):

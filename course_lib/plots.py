@@ -70,24 +70,34 @@ def loss_ylim(losses: np.ndarray) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = None, ax=None):
-    """Smoothed training loss vs lr on a log axis, the suggested lrs marked, the y-range on the useful part."""
+def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = None, ax=None, beta: float = 0.98,
+                 detail: bool = False):
+    """Smoothed training loss vs lr on a log axis, the suggested lrs marked, the y-range on the useful part.
+
+    `detail` also draws the raw batch losses and the lowest point (the lr_find explorer's view). Returns the
+    Figure; the figure's `suggestion` attribute holds what it marked (None when the sweep was too short).
+    """
     fig, ax = _fig_ax(ax, (7, 4))
-    lrs, losses, _ = finder.curve(n_skip, n_skip_end)
-    ax.plot(lrs, losses, label="smoothed training loss")
+    lrs, losses, raw = finder.curve(n_skip, n_skip_end, beta)
+    if detail:
+        ax.plot(lrs, raw, alpha=0.25, label="batch loss")
+    ax.plot(lrs, losses, label="smoothed training loss" + (f" (beta {beta})" if detail else ""))
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("training loss (smoothed)")
     try:
         s = suggest(lrs, losses)
+        if detail:
+            ax.axvline(s.lr * 10, color="grey", ls=":", label=f"lowest loss at {s.lr * 10:.2g}")
         ax.axvline(s.lr, color="C2", ls="--", label=f"suggested lr {s.lr:.2g}\n(lowest loss / 10)")
         ax.axvline(s.steep, color="C3", ls=":", label=f"steepest descent {s.steep:.2g}\n(slope over one decade)")
-        ax.set_ylim(*loss_ylim(losses))
+        ax.set_ylim(*loss_ylim(losses))  # the descent fills the plot; the blow-up after the minimum runs off the top
     except ValueError:
-        pass
+        s = None
     ax.set_title("lr_find: pick the largest lr where the loss still falls clearly")
     outside_legend(ax)
     fig.tight_layout()
+    fig.suggestion = s
     return fig
 
 

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from ..plots import loss_ylim, outside_legend, suggest
+from ..plots import plot_lr_find
 from ..schedules import n_epochs, restart_epochs, sgdr_schedule, skips
 
 
@@ -127,26 +127,10 @@ def schedule_explorer() -> Explorer:
 
 
 def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0.98, ax=None):
-    """The lr_find curve with a chosen smoothing and skips, the suggestion marked; returns (Figure, Suggestion)."""
-    lrs_v, sm_v, raw_v = finder.curve(n_skip, n_skip_end, beta)
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
-    ax.plot(lrs_v, raw_v, alpha=0.25, label="batch loss")
-    ax.plot(lrs_v, sm_v, label=f"smoothed (beta {beta})")
-    try:
-        s = suggest(lrs_v, sm_v)
-        ax.axvline(s.lr * 10, color="grey", ls=":", label=f"lowest loss at {s.lr * 10:.2g}")
-        ax.axvline(s.lr, color="C2", ls="--", label=f"suggestion = lowest / 10 = {s.lr:.2g}")
-        ax.axvline(s.steep, color="C3", ls="-.", label=f"steepest descent {s.steep:.2g}")
-    except ValueError:
-        s = None
-    ax.set_xscale("log")
-    ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel("training loss")
-    if np.isfinite(sm_v).any():
-        ax.set_ylim(*loss_ylim(sm_v))  # the descent fills the plot; the blow-up after the minimum runs off the top
-    outside_legend(ax)
-    fig.tight_layout()
-    return fig, s
+    """The lr_find curve with a chosen smoothing and skips, raw losses and the suggestion marked (plots.plot_lr_find
+    in detail); returns (Figure, Suggestion)."""
+    fig = plot_lr_find(finder, n_skip, n_skip_end, ax=ax, beta=beta, detail=True)
+    return fig, fig.suggestion
 
 
 def lr_find_explorer(finder) -> Explorer:
