@@ -15,8 +15,11 @@ batches), and `--rounds` rounds of one epoch per row follow, in an order that ro
 machine hits every row alike. The ratios use the medians of the rounds. Ratios: course_lib against the
 best plain row of the setting, and each row against the best row of the setting (either side).
 
-    python bench/workers.py [--data FOLDER] [--settings efficientnet_lite0@224:32 resnet18@64:64]
-                            [--workers 0 1 2 4] [--rounds 4] [--n-train 48 --n-valid 16] [--threads N]
+    python bench/workers.py [--data FOLDER] [--settings efficientnet_lite0@224:32 resnet18@64:64 ...]
+                            [--workers 0 1 2 4] [--rounds 4] [--train-batches 4] [--valid-batches 1] [--threads N]
+
+An epoch is `--train-batches` training and `--valid-batches` validation batches of each setting's batch size
+(links to the first images of each class; 0: every image), so that one run stays within minutes.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import argparse
 import contextlib
 import copy
+import gc
 import io
 import os
 import statistics
@@ -58,15 +62,16 @@ def parse_setting(s: str) -> tuple[str, int, int]:
     return arch, int(sz), int(bs) if bs else (32 if int(sz) >= 128 else 64)
 
 
-def subset(folder: Path, n_train: int | None, n_valid: int | None, into: Path) -> Path:
-    """A from_paths folder of links to the first n images per class of `folder` (all of them for None)."""
-    if n_train is None and n_valid is None:
-        return folder
+def subset(folder: Path, n_train: int, n_valid: int, into: Path) -> Path:
+    """A from_paths folder of links to about n_train training and n_valid validation images of `folder`,
+    the first of each class (0: all of them)."""
     for split, n in (("train", n_train), ("valid", n_valid)):
-        for c in list_dirs(folder / split):
+        classes = list_dirs(folder / split)
+        per = -(-n // len(classes)) if n else None  # per class, rounded up
+        for c in classes:
             d = into / split / c.name
             d.mkdir(parents=True, exist_ok=True)
-            for f in list_images(c)[:n]:
+            for f in list_images(c)[:per]:
                 (d / f.name).symlink_to(f.resolve())
     return into
 
@@ -169,6 +174,8 @@ def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], r
     if ("course_lib", "2") in med:
         print(f"course_lib num_workers=2 against the best row of this setting: {best / med[('course_lib', '2')]:.2f}x "
               f"its throughput (goal >= 0.91x)")
+    rows.clear()
+    gc.collect()  # the learners hold reference cycles: stop this setting's workers before the next one
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -178,28 +185,26 @@ def main(argv: list[str] | None = None) -> None:
                    help="arch@sz[:bs] for each setting")
     p.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2, 4])
     p.add_argument("--rounds", type=int, default=4, help="timed epochs per row, one per round, in rotating order")
-    p.add_argument("--n-train", type=int, default=None, help="training images per class (default: all)")
-    p.add_argument("--n-valid", type=int, default=None, help="validation images per class (default: all)")
+    p.add_argument("--train-batches", type=int, default=4, help="training batches per epoch (0: every image)")
+    p.add_argument("--valid-batches", type=int, default=1, help="validation batches per epoch (0: every image)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads first: the plain loop's threads and course_lib's cap (default: torch's)")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    folder = Path(a.data or ensure_sample("dogscats"))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = subset(folder, a.n_train, a.n_valid, Path(tmp))
-        n_trn = len(list((folder / "train").rglob("*.*")))
-        n_val = len(list((folder / "valid").rglob("*.*")))
-        print(f"machine: {machine()}; {cpu_cores()} cores for this process; load average "
-              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        print(f"data: {n_trn} training / {n_val} validation images from {a.data or 'the generated sample'}; "
-              f"a first fit and {a.rounds} timed epochs per row (train + validate), random weights, lr {LR}, "
-              f"precision {amp_dtype(torch.device('cpu')) or 'fp32'}")
-        for s in a.settings:
-            arch, sz, bs = parse_setting(s)
-            print(f"\n### {arch}, {sz} px, bs {bs}")
+    source = Path(a.data or ensure_sample("dogscats"))
+    print(f"machine: {machine()}; {cpu_cores()} cores for this process; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"data: {a.data or 'the generated sample'}; a first fit and {a.rounds} timed epochs per row (train + "
+          f"validate), random weights, lr {LR}, precision {amp_dtype(torch.device('cpu')) or 'fp32'}")
+    for s in a.settings:
+        arch, sz, bs = parse_setting(s)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = subset(source, a.train_batches * bs, a.valid_batches * bs, Path(tmp))
+            n_trn, n_val = (len(list((folder / d).rglob("*.*"))) for d in ("train", "valid"))
+            print(f"\n### {arch}, {sz} px, bs {bs}: {n_trn} training / {n_val} validation images")
             run_setting(folder, arch, sz, bs, a.workers, a.rounds)
-        print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
