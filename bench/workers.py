@@ -6,17 +6,20 @@ same model and initial weights, SGD with momentum and a cosine schedule; `bench/
 the same `num_workers`. The plain loop runs on torch's default threads, as one writes it; course_lib gives the
 model the threads of its plan (course_lib.threads). A course_lib row with no `num_workers` shows the default.
 
-Each (side, workers) row keeps its learner or model for the whole run. In each of `--rounds` rounds every
-row, in an order that rotates, runs one epoch that starts its (persistent) workers, reported apart as the
-first epoch, then `--epochs` timed epochs with the same workers, as a longer fit would; then its workers
-stop. Forking a worker from a trainer of a few GB costs the trainer copy-on-write page faults afterwards
-(seconds, once per fork), and every generation of forks keeps its own copy of the pages the trainer writes:
-with all 26 workers of the 9 rows alive at once, the 24 GB machine ran out of memory. The ratios use the
-medians of the timed epochs. Ratios: course_lib against the
+Each (side, workers) row keeps its learner or model, and its persistent workers, for the whole run. All the
+workers start before anything trains: forked from a process that has trained (a few GB of heap) a worker
+costs the trainer copy-on-write page faults afterwards (seconds, once per fork, as in a notebook's first fit
+with workers), and keeps its own copy of every page the trainer writes (26 such workers ran the 24 GB machine
+out of memory). Then each row's first fit is reported apart (for course_lib it includes timing the first
+batches), and `--rounds` rounds of one epoch per row follow, in an order that rotates so that load on the
+machine hits every row alike. The ratios use the medians of the rounds. Ratios: course_lib against the
 best plain row of the setting, and each row against the best row of the setting (either side).
 
-    python bench/workers.py [--data FOLDER] [--settings efficientnet_lite0@224:32 resnet18@64:64]
-                            [--workers 0 1 2 4] [--rounds 2] [--epochs 2] [--n-train 48 --n-valid 16] [--threads N]
+    python bench/workers.py [--data FOLDER] [--settings efficientnet_lite0@224:32 resnet18@64:64 ...]
+                            [--workers 0 1 2 4] [--rounds 4] [--train-batches 4] [--valid-batches 1] [--threads N]
+
+An epoch is `--train-batches` training and `--valid-batches` validation batches of each setting's batch size
+(links to the first images of each class; 0: every image), so that one run stays within minutes.
 """
 from __future__ import annotations
 
@@ -59,17 +62,25 @@ def parse_setting(s: str) -> tuple[str, int, int]:
     return arch, int(sz), int(bs) if bs else (32 if int(sz) >= 128 else 64)
 
 
-def subset(folder: Path, n_train: int | None, n_valid: int | None, into: Path) -> Path:
-    """A from_paths folder of links to the first n images per class of `folder` (all of them for None)."""
-    if n_train is None and n_valid is None:
-        return folder
+def subset(folder: Path, n_train: int, n_valid: int, into: Path) -> Path:
+    """A from_paths folder of links to about n_train training and n_valid validation images of `folder`,
+    the first of each class (0: all of them)."""
     for split, n in (("train", n_train), ("valid", n_valid)):
-        for c in list_dirs(folder / split):
+        classes = list_dirs(folder / split)
+        per = -(-n // len(classes)) if n else None  # per class, rounded up
+        for c in classes:
             d = into / split / c.name
             d.mkdir(parents=True, exist_ok=True)
-            for f in list_images(c)[:n]:
+            for f in list_images(c)[:per]:
                 (d / f.name).symlink_to(f.resolve())
     return into
+
+
+def start_workers(*dls) -> None:
+    """Start the persistent workers of these loaders now (they stay for every later epoch)."""
+    for dl in dls:
+        if dl.num_workers:
+            next(iter(dl))
 
 
 class Threads(Callback):
@@ -90,6 +101,7 @@ class CourseLib:
         self.learn.unfreeze()
         self.start = start
         self.threads = Threads()
+        start_workers(self.data.trn_dl, self.data.val_dl)
 
     def epoch(self) -> float:
         self.learn.model.load_state_dict(self.start)
@@ -99,12 +111,6 @@ class CourseLib:
             self.learn.fit(LR, 1, cycle_len=1, cbs=[self.threads])
         return time.perf_counter() - t
 
-    def stop(self) -> None:
-        """Stop the loaders' workers (the measured costs stay with the learner and the data)."""
-        self.learn.trn_dl = self.learn.val_dl = None
-        self.data.set_workers(self.data.num_workers, auto=True)
-        gc.collect()
-
     def describe(self) -> str:
         return f"{self.data.num_workers} workers, {self.threads.n} threads"
 
@@ -113,27 +119,23 @@ class PlainLoop:
     """bench/lite0_speed.py's hand-written loop on the same model, with `workers`, on torch's default threads."""
 
     def __init__(self, folder: Path, model: torch.nn.Module, sz: int, bs: int, workers: int, start: dict):
-        self.args = (folder, model, [model], sz, bs, workers, amp_dtype(torch.device("cpu")), nhwc(torch.device("cpu")))
-        self.model, self.start, self.workers, self.loop = model, start, workers, None
+        dev = torch.device("cpu")
+        self.loop = Plain(folder, model, [model], sz, bs, workers, amp_dtype(dev), nhwc(dev))
+        self.model, self.start, self.workers = model, start, workers
+        start_workers(self.loop.trn_dl, self.loop.val_dl)
 
     def epoch(self) -> float:
         self.model.load_state_dict(self.start)
-        if self.loop is None:
-            self.loop = Plain(*self.args)  # persistent workers, started by its first epoch
         t = time.perf_counter()
         self.loop.epoch([LR])
         return time.perf_counter() - t
-
-    def stop(self) -> None:
-        self.loop = None
-        gc.collect()
 
     def describe(self) -> str:
         return f"{self.workers} workers, {torch.get_num_threads()} threads"
 
 
-def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], rounds: int, epochs: int) -> None:
-    """Every row of one setting: rounds of (first epoch, timed epochs) in rotating order, then the table."""
+def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], rounds: int) -> None:
+    """Every row of one setting: its first fit, then rounds of one epoch per row in rotating order; the table."""
     torch.manual_seed(0)
     keys = [("course_lib", str(w)) for w in workers] + [("course_lib", "default")]
     keys += [("plain", str(w)) for w in workers]
@@ -148,26 +150,23 @@ def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], r
                 start = rows[(side, w)].start = copy.deepcopy(model.state_dict())
         else:
             rows[(side, w)] = PlainLoop(folder, copy.deepcopy(model), sz, bs, nw, start)
-    first: dict = {k: [] for k in keys}
+    first = {k: rows[k].epoch() for k in keys}
+    print("  first fit: " + ", ".join(f"{s} {w} {first[(s, w)]:.2f}" for s, w in keys), flush=True)
     times: dict = {k: [] for k in keys}
     for r in range(rounds):
         for key in keys[r % len(keys):] + keys[:r % len(keys)]:  # rotate who goes first
-            row = rows[key]
-            first[key].append(row.epoch())
-            times[key] += [row.epoch() for _ in range(epochs)]
-            row.stop()
+            times[key].append(rows[key].epoch())
         print(f"  round {r + 1} (load {os.getloadavg()[0]:.1f}): "
-              + ", ".join(f"{s} {w} {first[(s, w)][-1]:.2f}/{statistics.median(times[(s, w)][-epochs:]):.2f}"
-                          for s, w in keys), flush=True)
+              + ", ".join(f"{s} {w} {times[(s, w)][-1]:.2f}" for s, w in keys), flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     best_plain = min(v for (s, _), v in med.items() if s == "plain")
     best = min(med.values())
-    print("\n| side | workers | model threads | first epoch (s) | epoch (s), median | plain best / this | best / this |")
+    print("\n| side | workers | model threads | first fit (s) | epoch (s), median | plain best / this | best / this |")
     print("|---|---|---|---|---|---|---|")
     for key in keys:
         side, w = key
         print(f"| {side} | {w if w != 'default' else 'default: ' + rows[key].describe().split(' ')[0]} | "
-              f"{rows[key].describe().split(', ')[1].split()[0]} | {statistics.median(first[key]):.2f} | "
+              f"{rows[key].describe().split(', ')[1].split()[0]} | {first[key]:.2f} | "
               f"{med[key]:.2f} | {best_plain / med[key]:.2f}x | {best / med[key]:.2f}x |")
     cl = [med[k] for k in keys if k[0] == "course_lib"]
     print(f"course_lib rows against the best plain row: {best_plain / max(cl):.2f}x (slowest) to "
@@ -175,6 +174,8 @@ def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], r
     if ("course_lib", "2") in med:
         print(f"course_lib num_workers=2 against the best row of this setting: {best / med[('course_lib', '2')]:.2f}x "
               f"its throughput (goal >= 0.91x)")
+    rows.clear()
+    gc.collect()  # the learners hold reference cycles: stop this setting's workers before the next one
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -183,30 +184,27 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--settings", nargs="+", default=["efficientnet_lite0@224:32", "resnet18@64:64"],
                    help="arch@sz[:bs] for each setting")
     p.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2, 4])
-    p.add_argument("--rounds", type=int, default=2, help="visits to every row, in rotating order")
-    p.add_argument("--epochs", type=int, default=2, help="timed epochs per visit, after the one that starts workers")
-    p.add_argument("--n-train", type=int, default=None, help="training images per class (default: all)")
-    p.add_argument("--n-valid", type=int, default=None, help="validation images per class (default: all)")
+    p.add_argument("--rounds", type=int, default=4, help="timed epochs per row, one per round, in rotating order")
+    p.add_argument("--train-batches", type=int, default=4, help="training batches per epoch (0: every image)")
+    p.add_argument("--valid-batches", type=int, default=1, help="validation batches per epoch (0: every image)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads first: the plain loop's threads and course_lib's cap (default: torch's)")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    folder = Path(a.data or ensure_sample("dogscats"))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = subset(folder, a.n_train, a.n_valid, Path(tmp))
-        n_trn = len(list((folder / "train").rglob("*.*")))
-        n_val = len(list((folder / "valid").rglob("*.*")))
-        print(f"machine: {machine()}; {cpu_cores()} cores for this process; load average "
-              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        print(f"data: {n_trn} training / {n_val} validation images from {a.data or 'the generated sample'}; "
-              f"{a.rounds} rounds of 1 + {a.epochs} epochs per row (train + validate), random weights, lr {LR}, "
-              f"precision {amp_dtype(torch.device('cpu')) or 'fp32'}")
-        for s in a.settings:
-            arch, sz, bs = parse_setting(s)
-            print(f"\n### {arch}, {sz} px, bs {bs}")
-            run_setting(folder, arch, sz, bs, a.workers, a.rounds, a.epochs)
-        print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    source = Path(a.data or ensure_sample("dogscats"))
+    print(f"machine: {machine()}; {cpu_cores()} cores for this process; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"data: {a.data or 'the generated sample'}; a first fit and {a.rounds} timed epochs per row (train + "
+          f"validate), random weights, lr {LR}, precision {amp_dtype(torch.device('cpu')) or 'fp32'}")
+    for s in a.settings:
+        arch, sz, bs = parse_setting(s)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = subset(source, a.train_batches * bs, a.valid_batches * bs, Path(tmp))
+            n_trn, n_val = (len(list((folder / d).rglob("*.*"))) for d in ("train", "valid"))
+            print(f"\n### {arch}, {sz} px, bs {bs}: {n_trn} training / {n_val} validation images")
+            run_setting(folder, arch, sz, bs, a.workers, a.rounds)
+    print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

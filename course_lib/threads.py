@@ -164,6 +164,8 @@ class Share:
         return self
 
     def __exit__(self, *exc) -> bool:
+        if self.on and self.measuring and self.times and exc[0] is None:
+            self.decide()  # a pass shorter than N_TIMED batches (a small validation set) plans from what it had
         if self.old is not None and torch.get_num_threads() != self.old:
             torch.set_num_threads(self.old)
         return False
@@ -188,11 +190,13 @@ class Share:
 
     def record(self, wait: float, step: float) -> None:
         """One batch: the wait for it (its loading, when this process loads) and the model's step on it."""
-        if not (self.on and self.measuring):
-            return
-        self.times.append((wait, step))
-        if len(self.times) < N_TIMED:
-            return
+        if self.on and self.measuring:
+            self.times.append((wait, step))
+            if len(self.times) >= N_TIMED:
+                self.decide()
+
+    def decide(self) -> None:
+        """Costs from the timed batches (the fastest of each: load on the machine only adds), cached; the plan."""
         self.measuring = False
         waits, steps = zip(*self.times)
         if self.workers == 0 and getattr(self.data, "load_s", None) is None and self.data is not None:

@@ -87,7 +87,7 @@ def test_workers_bench_runs_on_tiny_data(tiny_path, script, capsys):
     old = torch.get_num_threads()
     try:  # one thread: the smoke run stays quick on a machine that is busy with other work
         workers.main(["--data", str(tiny_path), "--settings", "resnet_mini@32:8", "--workers", "0", "1",
-                      "--rounds", "1", "--epochs", "1", "--n-train", "8", "--n-valid", "4", "--threads", "1"])
+                      "--rounds", "1", "--train-batches", "2", "--valid-batches", "1", "--threads", "1"])
     finally:
         torch.set_num_threads(old)
     out = capsys.readouterr().out

@@ -224,3 +224,12 @@ def test_default_workers_by_platform(monkeypatch):
     for plat in ("win32", "darwin"):
         monkeypatch.setattr(sys, "platform", plat)
         assert D.default_workers() == 0  # spawn would re-run an unguarded script in every worker
+
+
+def test_a_pass_shorter_than_the_timing_plans_from_what_it_had(tiny_path, two_cores, monkeypatch):
+    learn = _learner(tiny_path, num_workers=1, bs=16)  # one validation batch, fewer than threads.N_TIMED
+    fake_plan(monkeypatch, threads=2)
+    rec = Threads()
+    learn.fit(1e-3, 2, cbs=[rec])
+    assert rec.valid == [1, 2]  # the first validation timed its only batch; the second starts with the plan
+    assert rec.train == [1, 1, 2, 2]
