@@ -5,6 +5,7 @@ from .conv_learner import ConvLearner
 from .data import DataLayoutError, ImageClassifierData, get_cv_idxs
 from .devices import default_device, set_seed
 from .images import BadImageError, open_image, verify_images
+from .lang import set_language
 from .learner import Callback, CancelFitException, Learner
 from .metrics import accuracy, accuracy_np, confusion_matrix, log_loss
 from .archs import ARCHS, efficientnet_lite0, efficientnet_lite1, efficientnet_lite2

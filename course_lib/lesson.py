@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .devices import default_device
+from .lang import say
 
 # image sizes (first, after progressive resizing) and batch sizes per lesson and mode
 SIZES = {
@@ -51,11 +52,12 @@ class Setup:
 
     def describe(self) -> str:
         """The banner a notebook prints first: data, backbone, sizes, device, and the notes."""
-        what = "generated drawings (the offline sample)" if self.mode == "sample" else "photos"
-        size = f"sz={self.sz}" + (f" then {self.sz2}" if self.sz2 else "")
-        lines = [f"data: {self.path.name} ({what})",
-                 f"arch: {self.arch}, {size}, bs={self.bs}, seed {self.seed}, device: {default_device()}"]
-        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+        what = say("lesson.drawings" if self.mode == "sample" else "lesson.photos")
+        size = say("lesson.size", sz=self.sz) + (say("lesson.then", sz2=self.sz2) if self.sz2 else "")
+        lines = [say("lesson.banner.data", name=self.path.name, what=what),
+                 say("lesson.banner.arch", arch=self.arch, size=size, bs=self.bs, seed=self.seed,
+                     device=default_device())]
+        return "\n".join(lines + [say("lesson.banner.note", note=n) for n in self.notes])
 
 
 def _seed() -> int:
@@ -74,18 +76,28 @@ def default_arch(real: bool) -> tuple[str, str | None]:
         return "efficientnet_lite0", None
     if default_device().type == "cuda":
         return "resnet34", None
-    return "efficientnet_lite0", ("no GPU, so efficientnet_lite0 instead of the lesson's resnet34: resnet34 at "
-                                  "224 px on the full Kaggle set takes hours on a CPU (COURSE_LIB_ARCH=resnet34 "
-                                  "insists)")
+    return "efficientnet_lite0", say("lesson.note.cpu_arch")
 
 
-def lesson_setup(name: str, root: str | os.PathLike = "../data") -> Setup:
-    """The settings for lesson data set `name` ('dogscats' or 'dogbreeds') from the environment (module doc)."""
+def data_root(start: str | os.PathLike | None = None) -> Path:
+    """The nearest `data/` folder in `start` (default: the working folder, a notebook's own) or above it, else
+    ./data: notebooks/ and notebooks/zh/ find the same repository data/ and share its samples."""
+    here = Path(start or Path.cwd()).resolve()
+    for d in [here, *here.parents]:
+        if (d / "data").is_dir():
+            return d / "data"
+    return Path("data")
+
+
+def lesson_setup(name: str, root: str | os.PathLike | None = None) -> Setup:
+    """The settings for lesson data set `name` ('dogscats' or 'dogbreeds') from the environment (module doc);
+    the data under `root` (default: data_root())."""
     from .datasets import find_real
     from .synthetic import ensure_sample
     if name not in LAYOUTS:
         raise ValueError(f"unknown lesson data set {name!r}; expected one of {sorted(LAYOUTS)}")
     test_dir, layout = LAYOUTS[name]
+    root = data_root() if root is None else root
     notes = []
     given = os.environ.get("COURSE_LIB_DATA", "").strip()
     if given:
@@ -109,7 +121,7 @@ def lesson_setup(name: str, root: str | os.PathLike = "../data") -> Setup:
         bs = 32  # the lesson's 64 (58 for the breeds) was sized for a GPU's memory
     test_name = test_dir if (path / test_dir).is_dir() else None
     if test_name is None:
-        notes.append(f"no {test_dir}/ folder in {path.name}: the submission cells are skipped")
+        notes.append(say("lesson.note.no_test", test=test_dir, name=path.name))
     return Setup(name, path, mode, arch, sz, sz2, bs, _seed(), test_name, tuple(notes))
 
 
@@ -132,6 +144,7 @@ LESSON_FIGURES = {
         ("+ TTA, in the course itself", 0.941, 0.1998),
     ],
 }
+LESSON_SIZES = {"dogscats": (224,), "dogbreeds": (224, 299)}
 LESSON_SETTING = {"data": "Kaggle photos (23,000 dogs and cats; 10,222 dogs of 120 breeds)", "backbone": "resnet34",
                   "dogscats size": "224 px", "dogbreeds size": "224 then 299 px", "device": "GPU"}
 
@@ -144,7 +157,7 @@ def lesson_table(name: str, steps, match: dict[int, int]) -> pd.DataFrame:
     """
     rows = []
     for k, (what, acc, loss) in enumerate(LESSON_FIGURES[name]):
-        row = {"lesson step": what, "lesson accuracy": f"{acc:.4g}",
+        row = {"lesson step": say(f"lesson.{name}.{k}"), "lesson accuracy": f"{acc:.4g}",
                "lesson log loss": "" if loss is None else f"{loss:.4g}"}
         j = match.get(k)
         if j is None:
@@ -153,16 +166,18 @@ def lesson_table(name: str, steps, match: dict[int, int]) -> pd.DataFrame:
             row.update({"this run": steps.names[j], "accuracy": f"{steps.accuracy(j):.3f}",
                         "log loss": f"{steps.log_loss(j):.3f}"})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).rename(columns=lambda c: say(f"lesson.col.{c}"))
 
 
 def differences(name: str, setup: Setup, n_train: int, n_valid: int) -> str:
     """What differs between the lesson text's run and this one, in a few lines."""
-    size = f"{setup.sz} px" + (f" then {setup.sz2} px" if setup.sz2 else "")
-    data = ("generated drawings (not photos)" if setup.mode == "sample" else "photos")
+    def px(sz, sz2=None):
+        return say("lesson.px_then", sz=sz, sz2=sz2) if sz2 else say("lesson.px", sz=sz)
+    lesson_size = px(*LESSON_SIZES[name])
+    data = say("lesson.diff.drawings" if setup.mode == "sample" else "lesson.photos")
     return "\n".join([
-        f"data:     lesson {LESSON_SETTING['data']}; here {data}, {n_train} training / {n_valid} validation images",
-        f"backbone: lesson {LESSON_SETTING['backbone']}; here {setup.arch}",
-        f"size:     lesson {LESSON_SETTING[name + ' size']}; here {size}",
-        f"device:   lesson {LESSON_SETTING['device']}; here {default_device()}",
+        say("lesson.diff.data", lesson=say("lesson.setting.data"), data=data, n_train=n_train, n_valid=n_valid),
+        say("lesson.diff.backbone", lesson=LESSON_SETTING["backbone"], arch=setup.arch),
+        say("lesson.diff.size", lesson=lesson_size, size=px(setup.sz, setup.sz2)),
+        say("lesson.diff.device", lesson=say("lesson.setting.device"), device=default_device()),
     ])

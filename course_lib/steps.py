@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .lang import say
 from .metrics import Change, accuracy_np, accuracy_se, log_loss, paired_change
 
 CLOSE = 1.6  # |change| / s.e. from here up to 2 is "within the noise, but close to 2 s.e."
@@ -24,17 +25,17 @@ def verdict(change: Change) -> str:
     """A change compared with its noise, in words: helped / hurt by more than 2 standard errors, or within the noise."""
     d, se = change.delta, change.se
     if se == 0:
-        return "no image changed its verdict" if d == 0 else f"{d:+.3f} (every changed image moved the same way)"
+        return say("steps.none_changed") if d == 0 else say("steps.same_way", d=d)
     z = d / se
     if z > 2:
-        return f"helped, by more than twice its standard error ({d:+.3f} +- {se:.3f})"
+        return say("steps.helped", d=d, se=se)
     if z < -2:
-        return f"hurt, by more than twice its standard error ({d:+.3f} +- {se:.3f})"
-    close = f", but close to 2 s.e. ({abs(z):.1f} s.e.)" if abs(z) >= CLOSE else ""
-    return f"moved accuracy by {d:+.3f} +- {se:.3f}: within the noise{close}"
+        return say("steps.hurt", d=d, se=se)
+    close = say("steps.close", z=abs(z)) if abs(z) >= CLOSE else ""
+    return say("steps.noise", d=d, se=se, close=close)
 
 
-def rank_sentence(value: float, others: np.ndarray, who: str, what: str = "accuracy") -> str:
+def rank_sentence(value: float, others: np.ndarray, who: str, what: str | None = None) -> str:
     """Where one run's figure sits among other seeds' runs of the same step, in words."""
     others = np.sort(np.asarray(others, dtype=float))
     # accuracies come as float32 from epoch tables and as float64 from predictions: 0.99 must equal 0.99000001
@@ -42,18 +43,15 @@ def rank_sentence(value: float, others: np.ndarray, who: str, what: str = "accur
     ties = int((np.abs(others - value) <= 1e-6).sum())
     n = len(others)
     if below == 0 and ties == 0:
-        where = f"below all {n} other seeds"
+        where = say("steps.rank.below_all", n=n)
     elif below == n:
-        where = f"above all {n} other seeds"
+        where = say("steps.rank.above_all", n=n)
     else:
-        where = f"above {below} and below {n - below - ties} of the {n} other seeds" + (
-            f" (equal to {ties})" if ties else "")
-    return (f"{who} scored {what} {value:.3f}, {where} (range {others.min():.3f}-{others.max():.3f}); "
-            + ("a low start leaves more room for the steps after it to gain, so part of the chain's gain "
-               "below is this seed's luck" if below <= n // 4 else
-               "a high start leaves less room for the steps after it, so the chain's gain below may be "
-               "smaller than typical" if below >= n - n // 4 else
-               "a typical start, so the chain's gain below is not inflated by this seed"))
+        where = say("steps.rank.between", below=below, above=n - below - ties, n=n) + (
+            say("steps.rank.ties", ties=ties) if ties else "")
+    luck = "low" if below <= n // 4 else "high" if below >= n - n // 4 else "typical"
+    return say("steps.rank", who=who, what=what or say("steps.accuracy"), value=value, where=where,
+               lo=others.min(), hi=others.max(), luck=say(f"steps.rank.{luck}"))
 
 
 class Steps:
@@ -108,10 +106,9 @@ class Steps:
         self.add(name, outputs, probs, kept=keep)
         ch = self.change(before, len(self.names) - 1)
         if keep:
-            return f"{name}: kept ({verdict(ch)})."
+            return say("steps.kept", name=name, verdict=verdict(ch))
         revert()
-        return (f"{name}: {verdict(ch)}; not better than {self.names[before]!r} on the validation set, so that "
-                f"step's model is loaded again and the recipe goes on from it.")
+        return say("steps.reverted", name=name, verdict=verdict(ch), before=self.names[before])
 
     def change(self, i: int, j: int) -> Change:
         """Accuracy change from step i to step j on the same images."""
@@ -144,19 +141,24 @@ class Steps:
             if col.name == "kept":
                 return col
             return col.map(lambda v: "" if pd.isna(v) else f"{v:.0f}" if col.name in ("fixed", "broke") else f"{v:.3f}")
-        return t.apply(fmt)
+        t = t.apply(fmt)
+        if "kept" in t:
+            t["kept"] = t["kept"].map({"yes": say("steps.yes"), "no, reverted": say("steps.no_reverted")})
+        t.index.name = say("steps.col.step")
+        return t.rename(columns=lambda c: say(f"steps.col.{c}"))
 
     def verdicts(self) -> list[str]:
         """One line per step after the first, and one for the whole chain (first step -> the model kept last)."""
         lines = []
         for k in range(1, len(self.names)):
-            line = f"{self.names[k]}: {verdict(self.change(self.base(k), k))}"
+            line = say("steps.line", name=self.names[k], verdict=verdict(self.change(self.base(k), k)))
             if not self.kept[k]:
-                line += f" -> reverted to {self.names[self.base(k)]!r}"
+                line += say("steps.reverted_to", before=self.names[self.base(k)])
             lines.append(line)
         last = self.current
         if last > 0:
-            lines.append(f"the whole chain, {self.names[0]} -> {self.names[last]}: {verdict(self.change(0, last))}")
+            lines.append(say("steps.chain", first=self.names[0], last=self.names[last],
+                             verdict=verdict(self.change(0, last))))
         return lines
 
     def loss_against_accuracy(self, i: int, j: int) -> str | None:
@@ -169,8 +171,7 @@ class Steps:
         conf = [int(((p.argmax(1) != self.y) & (p.max(1) >= CONFIDENT)).sum()) for p in (self.probs[i], self.probs[j])]
         worst = [float((-np.log(np.clip(p[np.arange(len(self.y)), self.y], 1e-15, 1))).max())
                  for p in (self.probs[i], self.probs[j])]
-        return (f"{self.names[i]} -> {self.names[j]}: accuracy {'rose' if da > 0 else 'fell'} by {abs(da):.3f} while "
-                f"log loss {'rose' if dl > 0 else 'fell'} by {abs(dl):.3f}. Accuracy counts right answers; log loss "
-                f"also weighs how sure each answer is, and one wrong answer given with probability 0.99 costs "
-                f"-ln(0.01) = 4.6 by itself. Confident mistakes (wrong with p >= {CONFIDENT}): {conf[0]} -> {conf[1]}; "
-                f"the costliest single image: {worst[0]:.1f} -> {worst[1]:.1f}.")
+        return say("steps.loss_against_accuracy", a=self.names[i], b=self.names[j],
+                   da_dir=say("steps.rose" if da > 0 else "steps.fell"), da=abs(da),
+                   dl_dir=say("steps.rose" if dl > 0 else "steps.fell"), dl=abs(dl), conf=CONFIDENT,
+                   c0=conf[0], c1=conf[1], w0=worst[0], w1=worst[1])

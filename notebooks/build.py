@@ -11,6 +11,13 @@ Markdown cell whose lines are comments, and IPython magics are written commented
 so every source stays valid Python. The executed .ipynb files are committed so readers and nbval see the
 results; editing happens in the sources, never in the .ipynb.
 
+Each source holds both editions. A Markdown cell is English unless its header marks it Chinese,
+`# %% [markdown] lang="zh"`; each English Markdown cell is followed by its Chinese twin. Code cells are
+shared: the first one calls `set_language("en")`, which the Chinese edition runs as `set_language("zh")`, so
+that what the code prints comes from course_lib's text tables in that language. The English edition is written
+to notebooks/<name>.ipynb, the Chinese one to notebooks/zh/<name>.ipynb (exercises: exercises/zh/), each
+executed in its own folder.
+
 The exercises come from one source, exercises/src/solutions.py. A code cell whose first line is
 `# SOLUTION` holds an answer. In the student version it becomes a `# YOUR CODE` cell that keeps each
 function's `def` line and docstring, with the body replaced by `raise NotImplementedError("your code here")`,
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import os
 import sys
 import time
@@ -34,6 +42,8 @@ HERE = Path(__file__).resolve().parent
 EXERCISES = HERE / "exercises"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
+LANGS = ("en", "zh")
+SET_LANGUAGE = 'set_language("en")'
 SOLUTION = "# SOLUTION"
 YOUR_CODE = "# YOUR CODE"
 STUB = 'raise NotImplementedError("your code here")'
@@ -45,8 +55,38 @@ def parse(text: str) -> nbformat.NotebookNode:
     # only what a kernel needs: jupytext's own metadata and its per-cell layout hints would churn diffs
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     for c in nb.cells:
-        c.metadata = nbformat.from_dict({})
+        lang = c.metadata.get("lang")
+        if lang is not None and (lang not in LANGS or c.cell_type != "markdown"):
+            raise ValueError(f"lang={lang!r} on a {c.cell_type} cell: only Markdown cells carry a language, one "
+                             f"of {LANGS}; code is shared by both editions")
+        c.metadata = nbformat.from_dict({"lang": lang} if lang else {})
     return nb
+
+
+def languages(nb: nbformat.NotebookNode) -> list[str]:
+    """The editions a parsed source holds: English, and Chinese when any cell is marked lang="zh"."""
+    return ["en"] + [lang for lang in LANGS[1:] if any(c.metadata.get("lang") == lang for c in nb.cells)]
+
+
+def edition(nb: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
+    """The `lang` edition of a parsed source: its Markdown cells in that language, the shared code cells, and
+    the first code cell's set_language("en") switched to `lang`."""
+    out = copy.deepcopy(nb)
+    out.cells = [c for c in out.cells if c.cell_type != "markdown" or c.metadata.get("lang", "en") == lang]
+    for c in out.cells:
+        if c.metadata.get("lang") == "en":
+            del c.metadata["lang"]
+    if lang != "en":
+        first = next((c for c in out.cells if c.cell_type == "code"), None)
+        if first is None or SET_LANGUAGE not in first.source:
+            raise ValueError(f"the first code cell must call {SET_LANGUAGE}: the {lang} edition switches it")
+        first.source = first.source.replace(SET_LANGUAGE, f'set_language("{lang}")')
+    return out
+
+
+def folder(base: Path, lang: str) -> Path:
+    """Where the `lang` edition of a notebook in `base` lives: base itself for English, base/<lang> else."""
+    return base if lang == "en" else base / lang
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int, name: str, env: dict | None = None) -> float:
@@ -79,18 +119,25 @@ def write(nb: nbformat.NotebookNode, out: Path) -> Path:
 
 
 def rerun(src: Path, seeds: list[int], timeout: int = 900) -> None:
-    """Execute src/<name>.py once per seed (COURSE_LIB_SEED) without writing anything: every cell must pass."""
+    """Execute src/<name>.py (its English edition: the code is shared) once per seed (COURSE_LIB_SEED) without
+    writing anything: every cell must pass."""
     for seed in seeds:
-        execute(parse(src.read_text()), HERE, timeout, src.stem, {"COURSE_LIB_SEED": str(seed)})
+        execute(edition(parse(src.read_text()), "en"), HERE, timeout, src.stem, {"COURSE_LIB_SEED": str(seed)})
 
 
-def build(src: Path, execute_nb: bool = True, timeout: int = 900) -> Path:
-    """Write notebooks/<name>.ipynb from src/<name>.py, executed top to bottom."""
-    nb = parse(src.read_text())
-    out = HERE / f"{src.stem}.ipynb"
-    if execute_nb:
-        execute(nb, HERE, timeout, out.name)
-    return write(nb, out)
+def build(src: Path, execute_nb: bool = True, timeout: int = 900, langs: tuple[str, ...] = LANGS) -> list[Path]:
+    """Write notebooks/<name>.ipynb and notebooks/zh/<name>.ipynb from src/<name>.py, executed top to bottom."""
+    nb, outs = parse(src.read_text()), []
+    for lang in languages(nb):
+        if lang not in langs:
+            continue
+        ed, where = edition(nb, lang), folder(HERE, lang)
+        where.mkdir(exist_ok=True)
+        out = where / f"{src.stem}.ipynb"
+        if execute_nb:
+            execute(ed, where, timeout, str(out.relative_to(HERE)))
+        outs.append(write(ed, out))
+    return outs
 
 
 # ---- the exercises: a student version with the answers stubbed, and the solutions -------------------------
@@ -122,23 +169,31 @@ def stub(source: str) -> str:
     return "\n".join(out).rstrip("\n")
 
 
-def exercise_notebooks(src: Path = EXERCISES / "src" / "solutions.py"
+def exercise_notebooks(src: Path = EXERCISES / "src" / "solutions.py", lang: str = "en"
                        ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """(student, solutions) notebooks from the exercises' source, neither executed."""
-    text = src.read_text()
-    student, solutions = parse(text), parse(text)
+    """(student, solutions) notebooks of the `lang` edition from the exercises' source, neither executed."""
+    solutions = edition(parse(src.read_text()), lang)
+    student = copy.deepcopy(solutions)
     for cell in student.cells:
         if is_solution(cell):
             cell.source = stub(cell.source)
     return student, solutions
 
 
-def build_exercises(execute_nb: bool = True, timeout: int = 120) -> tuple[Path, Path]:
-    """Write exercises/student.ipynb (unexecuted) and exercises/solutions.ipynb (executed)."""
-    student, solutions = exercise_notebooks()
-    if execute_nb:
-        execute(solutions, EXERCISES, timeout, "solutions.ipynb")
-    return write(student, EXERCISES / "student.ipynb"), write(solutions, EXERCISES / "solutions.ipynb")
+def build_exercises(execute_nb: bool = True, timeout: int = 120, langs: tuple[str, ...] = LANGS) -> list[Path]:
+    """Write exercises/student.ipynb (unexecuted) and exercises/solutions.ipynb (executed), and the same under
+    exercises/zh/ when the source has a Chinese edition."""
+    outs = []
+    for lang in languages(parse((EXERCISES / "src" / "solutions.py").read_text())):
+        if lang not in langs:
+            continue
+        student, solutions = exercise_notebooks(lang=lang)
+        where = folder(EXERCISES, lang)
+        where.mkdir(exist_ok=True)
+        if execute_nb:
+            execute(solutions, where, timeout, str((where / "solutions.ipynb").relative_to(HERE)))
+        outs += [write(student, where / "student.ipynb"), write(solutions, where / "solutions.ipynb")]
+    return outs
 
 
 def main() -> None:
@@ -147,6 +202,8 @@ def main() -> None:
                    help="prefixes of the lesson notebooks to build (default: all), or `exercises`")
     p.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
     p.add_argument("--timeout", type=int, help="seconds per cell (default: 900 for lessons, 120 for exercises)")
+    p.add_argument("--lang", choices=LANGS, action="append",
+                   help="build only this edition (repeatable; default: every edition a source holds)")
     p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
                    help="re-run check: execute the named lesson notebooks once per seed (COURSE_LIB_SEED), "
                         "writing nothing; any failing cell fails the check")
@@ -165,10 +222,11 @@ def main() -> None:
         for s in srcs:
             rerun(s, a.seeds, timeout=a.timeout or 900)
         return
+    langs = tuple(a.lang or LANGS)
     for s in srcs:
-        build(s, execute_nb=not a.no_execute, timeout=a.timeout or 900)
+        build(s, execute_nb=not a.no_execute, timeout=a.timeout or 900, langs=langs)
     if exercises:
-        paths = build_exercises(execute_nb=not a.no_execute, timeout=a.timeout or 120)
+        paths = build_exercises(execute_nb=not a.no_execute, timeout=a.timeout or 120, langs=langs)
         print("wrote " + " and ".join(str(p.relative_to(HERE.parent)) for p in paths))
 
 
