@@ -18,6 +18,7 @@ from .metrics import accuracy, accuracy_thresh
 from .models import (N_POOL, ConvNet, arch_name, arch_stats, build_backbone, cacheable, check_head, cut_body, head_widths,
                      layer_groups, make_head)
 from .precompute import ActivationCache, act_loaders, shown_path
+from .lang import say
 
 
 _ANNOUNCED: set[Path] = set()  # read-only data folders whose replacement was already named
@@ -105,8 +106,7 @@ class ConvLearner(Learner):
         if not self._precompute:
             return self.data.trn_dl, self.data.val_dl
         if not self.quiet:
-            print("precompute=True: training the head on cached activations, so data augmentation has no effect "
-                  "until you set learn.precompute = False.")
+            print(say("learner.precompute_note"))
         return act_loaders(self.acts.get(self), self.data)
 
     def unfreeze(self) -> None:
@@ -136,8 +136,7 @@ class ConvLearner(Learner):
         self.work_path = work_folder(data.path)
         if self.work_path != Path(data.path) and self.work_path not in _ANNOUNCED:
             _ANNOUNCED.add(self.work_path)  # once a session: a notebook builds several learners on one folder
-            print(f"{shown_path(data.path)} is read-only: models and caches go to {shown_path(self.work_path)} "
-                  f"(COURSE_LIB_WORK chooses another place; ConvLearner.pretrained(..., model_dir=...) the models').")
+            print(say("learner.read_only", data=shown_path(data.path), work=shown_path(self.work_path)))
         self.models_path = self.work_path / self.model_dir  # an absolute model_dir replaces the left side
 
     # ------------------------------------------------------------------ save / load

@@ -12,7 +12,7 @@ import importlib
 import os
 
 LANGUAGES = ("en", "zh")
-TABLES = ("steps", "lesson", "nb01", "nb02", "nb03")  # modules of course_lib.text, each with a TEXT dict
+TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03")  # modules of course_lib.text, each with a TEXT dict
 
 _chosen: str | None = None
 _catalog: dict[str, dict[str, str]] | None = None

@@ -21,6 +21,7 @@ from .metrics import accuracy
 from .precision import Precision
 from .schedules import check_cycles, find_lrs
 from .threads import CpuShare
+from .lang import say
 
 
 class OutOfMemory(RuntimeError):
@@ -308,8 +309,7 @@ class Learner:
         self.n_iter = n_batch * n_epoch if n_iter is None else n_iter
         self.n_epoch = n_epoch if n_epoch is not None else math.ceil(self.n_iter / n_batch)
         if valid and len(self.val_dl) == 0 and not self.quiet:
-            print("No validation set (0 images): epochs show the training loss only, there are no metrics to "
-                  "compare, and fit returns []. Give the data a validation set to measure the model.")
+            print(say("learner.no_validation"))
         self.iter, self.epoch, self.i_batch = 0, 0, -1
         self.do_valid = valid and len(self.val_dl) > 0
         self.n_fit += 1

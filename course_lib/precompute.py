@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 from .checkpoint import atomic_save
 from .inference import run_batches
 from .progress import progress_bar
+from .lang import say
 
 
 def files_fingerprint(ds) -> str:
@@ -98,14 +99,14 @@ class ActivationCache:
             except Exception:
                 acts = None  # unreadable cache: simply compute again
         if acts is None:
-            print(f"precompute: computing activations of the frozen body for {len(data.trn_ds)} training, "
-                  f"{len(data.val_ds)} validation images (once; cached in {shown_path(fn.parent)}).")
+            print(say("precompute.computing", n_trn=len(data.trn_ds), n_val=len(data.val_ds),
+                      where=shown_path(fn.parent)))
             sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
             acts = {k: compute_features(learn, dl, f"precompute {label}") for k, label, dl in sets if dl is not None}
             try:
                 atomic_save(acts, fn)
             except Exception as e:  # a read-only data folder must not stop training: keep it in memory
-                print(f"precompute: could not write the cache ({e}); keeping it in memory only.")
+                print(say("precompute.not_written", error=e))
         self.mem = {key: acts}  # one data set at a time: old sizes are not kept in RAM
         return acts
 

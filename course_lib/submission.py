@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .csvfile import read_csv
+from .lang import say
 
 ROW_SUM_ATOL = 1e-3  # written probabilities are rounded; a real mistake is off by far more
 
@@ -105,10 +106,10 @@ class SubmissionReport:
         return not self.problems
 
     def __str__(self) -> str:
-        head = f"{self.fn}: {self.n_rows} rows, "
         if self.ok:
-            return head + "matches the sample file."
-        return head + f"{len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
+            return say("submission.ok", fn=self.fn, n=self.n_rows)
+        return "\n".join([say("submission.problems", fn=self.fn, n=self.n_rows, k=len(self.problems)),
+                          *(f"  - {p}" for p in self.problems)])
 
 
 def _first(xs, k: int = 5) -> str:

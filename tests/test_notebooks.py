@@ -7,6 +7,12 @@ import pytest
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+ZH_NOTEBOOKS = sorted((NB_DIR / "zh").glob("[0-9][0-9]_*.ipynb"))  # the Chinese edition, from the same sources
+BOTH = NOTEBOOKS + ZH_NOTEBOOKS
+
+
+def label(p: Path) -> str:
+    return str(p.relative_to(NB_DIR).with_suffix(""))
 
 
 def code_cells(nb):
@@ -18,7 +24,7 @@ def test_all_three_lesson_notebooks_exist():
     assert names == ["01_dogs_vs_cats", "02_dog_breeds", "03_lr_schedules"], names
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", BOTH, ids=label)
 def test_committed_executed_small_and_clean(path):
     assert path.stat().st_size < 2 * 1024 * 1024, f"{path.name} is over 2 MB"
     nb = json.loads(path.read_text())
@@ -32,10 +38,10 @@ def test_committed_executed_small_and_clean(path):
 
 # the start of an absolute path on the machines notebooks are built on (a URL's host part is not one)
 ABSOLUTE = re.compile(r"(?<![\w.:/])/(?:home|root|work|tmp|Users|mnt|var|opt|srv)/")
-COMMITTED = NOTEBOOKS + [NB_DIR / "exercises" / "student.ipynb", NB_DIR / "exercises" / "solutions.ipynb"]
+COMMITTED = BOTH + sorted((NB_DIR / "exercises").glob("**/*.ipynb"))
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", COMMITTED, ids=label)
 def test_outputs_name_no_absolute_path_of_the_build_machine(path):
     nb = json.loads(path.read_text())
     for i, c in enumerate(code_cells(nb)):
@@ -46,7 +52,7 @@ def test_outputs_name_no_absolute_path_of_the_build_machine(path):
             assert m is None, f"{path.name}, code cell {i}: absolute path in an output: {text[m.start():][:80]!r}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", BOTH, ids=label)
 def test_plots_have_images_and_tables_have_html(path):
     nb = json.loads(path.read_text())
     for i, c in enumerate(code_cells(nb)):
@@ -68,15 +74,16 @@ def test_no_trailing_semicolon_plots():
             assert not (line.rstrip().endswith(";") and ("plt." in line or "ax" in line)), f"{path.name}:{n}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", BOTH, ids=label)
 def test_notebook_matches_its_source(path, script):
-    parse = script("notebooks", "build").parse
+    build = script("notebooks", "build")
     src = NB_DIR / "src" / f"{path.stem}.py"
-    expected = [(c.cell_type, c.source) for c in parse(src.read_text()).cells]
+    lang = "zh" if path.parent.name == "zh" else "en"
+    expected = [(c.cell_type, c.source) for c in build.edition(build.parse(src.read_text()), lang).cells]
     nb = json.loads(path.read_text())
     actual = [(c["cell_type"], c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
               for c in nb["cells"]]
-    assert actual == expected, f"{path.name} is out of date: run python notebooks/build.py {path.stem[:2]}"
+    assert actual == expected, f"{label(path)} is out of date: run python notebooks/build.py {path.stem[:2]}"
 
 
 def test_build_reads_jupytext_percent_format(script):
@@ -108,7 +115,7 @@ def test_progress_bars_obey_tqdm_disable_in_notebooks_too(monkeypatch):
 BAR = re.compile(r"\d+%\|")  # tqdm's text bar: "  0%|          | 0/39"
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", COMMITTED, ids=label)
 def test_no_committed_output_shows_a_progress_bar(path):
     """A saved bar shows the state it was last drawn in (often 0%), which reads as unfinished on GitHub and in
     HTML exports; the build switches them off, and no widget state of a bar may be stored either."""
