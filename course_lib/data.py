@@ -1,27 +1,25 @@
 """The lesson's data object: `ImageClassifierData.from_paths` / `from_csv`, its data sets and loaders."""
 from __future__ import annotations
 
-import filecmp
 import multiprocessing as mp
 import os
 import sys
 import warnings
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from .csvfile import read_csv
 from .devices import default_device
-from .images import BadImageError, list_dirs, list_images, open_image
+from .images import BadImageError, open_image
+# MISSING_WORDS and read_labels_csv are re-exported: they were course_lib.data's before labels.py
+from .labels import MISSING_WORDS, encode, multi_label_choice, read_labels_csv  # noqa: F401
+from .layout import (DataLayoutError, class_folders, folder_items, need_dir, unlabelled_items,
+                     warn_shared_images)
 from .progress import progress_bar
 from .transforms import Tfms
-
-
-class DataLayoutError(ValueError):
-    """The folders or the CSV file do not have the layout the lesson expects."""
 
 
 def get_cv_idxs(n: int, cv_idx: int = 0, val_pct: float = 0.2, seed: int = 42) -> np.ndarray:
@@ -153,25 +151,12 @@ class ImageClassifierData:
                    ) -> "ImageClassifierData":
         """Images in `path/train/<class>/`, `path/valid/<class>/`, optional flat `path/<test_name>/`."""
         path = Path(path)
-        trn_dir, val_dir = _need_dir(path, trn_name), _need_dir(path, val_name)
-        classes = [d.name for d in list_dirs(trn_dir)]
-        if not classes:
-            n = len(list_images(trn_dir))
-            hint = (f" It holds {n} images directly: for the Kaggle dogs-vs-cats zip use "
-                    f"course_lib.datasets.split_kaggle_dogscats, or ImageClassifierData.from_csv with a labels file."
-                    if n else "")
-            raise DataLayoutError(f"{trn_dir} has no class folders; expected {trn_dir}/<class>/<image>.{hint}")
-        val_classes = [d.name for d in list_dirs(val_dir)]
-        if set(val_classes) != set(classes):
-            only_t = sorted(set(classes) - set(val_classes))
-            only_v = sorted(set(val_classes) - set(classes))
-            raise DataLayoutError(
-                f"Class folders differ between {trn_dir} and {val_dir}: only in {trn_name}: {only_t}, "
-                f"only in {val_name}: {only_v}. Labels would not line up; make both hold the same class folders.")
-        trn = _folder_items(trn_dir, classes, path)
-        val = _folder_items(val_dir, classes, path, allow_empty=True)
-        _warn_shared_images(path, trn[0], val[0], trn_dir, val_dir)
-        test = _test_items(path, test_name)
+        trn_dir, val_dir = need_dir(path, trn_name), need_dir(path, val_name)
+        classes = class_folders(trn_dir, val_dir, trn_name, val_name)
+        trn = folder_items(trn_dir, classes, path)
+        val = folder_items(val_dir, classes, path, allow_empty=True)
+        warn_shared_images(path, trn[0], val[0], trn_dir, val_dir)
+        test = unlabelled_items(path, test_name)
         tfms = _check_tfms(tfms)
         return cls(path, classes, trn, val, test, tfms, bs, num_workers, cache=cache, skip_bad_images=skip_bad_images)
 
@@ -191,7 +176,7 @@ class ImageClassifierData:
         csv_fname = Path(csv_fname)
         if not csv_fname.is_absolute() and not csv_fname.exists():
             csv_fname = path / csv_fname
-        img_dir = _need_dir(path, folder)
+        img_dir = need_dir(path, folder)
         ids, labels = read_labels_csv(csv_fname, skip_header, img_dir, suffix)
         fnames = [f"{folder}/{i}{suffix}" for i in ids]
         missing = [k for k, f in enumerate(fnames) if not (path / f).is_file()]
@@ -210,15 +195,7 @@ class ImageClassifierData:
             keep = np.setdiff1d(np.arange(len(ids)), missing)
             fnames, labels = [fnames[k] for k in keep], [labels[k] for k in keep]
         is_multi = multi_label_choice(labels, cat_separator, multi_label, csv_fname.name)
-        split = [lab.split(cat_separator) if is_multi else [lab] for lab in labels]
-        classes = sorted({c for cs in split for c in cs if c})
-        idx = {c: k for k, c in enumerate(classes)}
-        if is_multi:
-            y = np.zeros((len(fnames), len(classes)), dtype=np.float32)
-            for r, cs in enumerate(split):
-                y[r, [idx[c] for c in cs if c]] = 1
-        else:
-            y = np.array([idx[cs[0]] for cs in split], dtype=np.int64)
+        classes, y = encode(labels, cat_separator, is_multi)
         n = len(fnames)
         val_idxs = get_cv_idxs(n) if val_idxs is None else as_indices(val_idxs, n)
         if len(val_idxs) and (val_idxs.min() < 0 or val_idxs.max() >= n):
@@ -233,7 +210,7 @@ class ImageClassifierData:
                           f"(first: {unseen[:5]}); the model cannot learn them. Add images or choose other "
                           f"val_idxs.", stacklevel=2)
         val = (list(fn_arr[is_val]), y[is_val])
-        test = _test_items(path, test_name)
+        test = unlabelled_items(path, test_name)
         return cls(path, classes, trn, val, test, _check_tfms(tfms), bs, num_workers, is_multi, cache=cache,
                    skip_bad_images=skip_bad_images)
 
@@ -346,18 +323,6 @@ def as_indices(val_idxs, n: int) -> np.ndarray:
     return a.astype(np.int64).reshape(-1)
 
 
-def multi_label_choice(labels: list[str], sep: str, multi_label: bool | None, name: str) -> bool:
-    """Whether a labels file is multi-label: as asked, or decided by the file and announced with the count."""
-    holding = [lab for lab in labels if sep in lab.strip()]
-    if multi_label is not None:
-        return bool(multi_label)
-    if holding:
-        warnings.warn(f"{name}: {len(holding)} of {len(labels)} labels contain {sep!r} (first: {holding[0]!r}), so "
-                      f"the file is read as multi-label (each label split on {sep!r}, a sigmoid head). If those "
-                      f"are single classes with spaces in their names, pass multi_label=False; pass "
-                      f"multi_label=True to say it is meant.", stacklevel=3)
-    return bool(holding)
-
 def collate_skipping(batch: list):
     """default_collate without the items a skipping training set returned as None.
 
@@ -368,142 +333,7 @@ def collate_skipping(batch: list):
     return default_collate(batch) if len(batch) >= 2 else None
 
 
-
 def _check_tfms(tfms) -> tuple[Tfms, Tfms]:
     if tfms is None or len(tfms) != 2 or not all(isinstance(t, Tfms) for t in tfms):
         raise TypeError("tfms must be the (train, valid) pair from tfms_from_model(arch, sz, ...)")
     return tuple(tfms)
-
-
-def _need_dir(path: Path, name: str) -> Path:
-    if not path.is_dir():
-        raise FileNotFoundError(f"Data folder {path} does not exist (cwd: {Path.cwd()}).")
-    d = path / name
-    if not d.is_dir():
-        found = [p.name for p in list_dirs(path)]
-        raise DataLayoutError(f"Expected a folder {d}; {path} holds the folders {found}.")
-    return d
-
-
-def _folder_items(d: Path, classes: list[str], root: Path, allow_empty: bool = False):
-    fnames, y, empty = [], [], []
-    for k, c in enumerate(classes):
-        cd = d / c
-        sub = list_dirs(cd)
-        if sub:
-            raise DataLayoutError(
-                f"{cd} holds sub-folders ({', '.join(s.name for s in sub[:3])}); expected images directly in "
-                f"each class folder. Move the images up one level.")
-        files = list_images(cd)
-        broken = [p for p in cd.iterdir() if p.is_symlink() and not p.exists()]
-        if broken:  # a link whose target is gone would otherwise vanish from the data set without a word
-            warnings.warn(f"{cd}: {len(broken)} link(s) point to files that do not exist (first: {broken[0].name}); "
-                          f"left out.", stacklevel=4)
-        if not files:
-            empty.append(str(cd))
-        fnames += [str(PurePosixPath(f.relative_to(root).as_posix())) for f in files]
-        y += [k] * len(files)
-    if empty and not allow_empty:
-        raise DataLayoutError(f"Empty class folder(s): {', '.join(empty)}. Each class needs at least one image.")
-    return fnames, np.array(y, dtype=np.int64)
-
-
-def _test_items(path: Path, test_name: str | None) -> list[str] | None:
-    if test_name is None:
-        return None
-    d = _need_dir(path, test_name)
-    files = list_images(d)
-    if not files:
-        sub = [s.name for s in list_dirs(d)]
-        hint = (f" It holds the folders {sub[:5]}: a test set is one flat folder of unlabelled images. To score "
-                f"labelled images, use them as the validation set (val_name={test_name!r})." if sub else "")
-        raise DataLayoutError(f"The test folder {d} holds no images (expected a flat folder of images).{hint}")
-    return [f.relative_to(path).as_posix() for f in files]
-
-
-def _warn_shared_images(path: Path, trn: list[str], val: list[str], trn_dir: Path, val_dir: Path) -> None:
-    """Warn when validation images are also training images: the validation figures would flatter the model."""
-    if trn_dir.resolve() == val_dir.resolve():
-        warnings.warn(f"{trn_dir.name} and {val_dir.name} are the same folder, so the model is validated on "
-                      f"images it trains on and the accuracy says nothing about new images. Keep a separate "
-                      f"validation folder.", stacklevel=3)
-        return
-    # a copied file keeps its name: only same-named pairs are compared (size first, then bytes), so a normal
-    # data set costs a dictionary look-up per image, not a read
-    seen: dict[str, list[str]] = {}
-    for f in trn:
-        seen.setdefault(Path(f).name, []).append(f)
-    # each validation image counted once, however many training copies it has (any() stops at the first)
-    shared = [v for v in val
-              if any(filecmp.cmp(path / t, path / v, shallow=False) for t in seen.get(Path(v).name, ()))]
-    if shared:
-        warnings.warn(f"{len(shared)} of {len(val)} validation images also appear in {trn_dir.name}/ (same name "
-                      f"and bytes; first: {shared[0]}), so the validation figures flatter the model. Move or delete "
-                      f"one of each pair.", stacklevel=3)
-
-
-def read_labels_csv(fn: Path, skip_header: bool = True, img_dir: Path | None = None,
-                    suffix: str = "") -> tuple[list[str], list[str]]:
-    """(ids, labels) from the first two columns of a labels CSV (any encoding or delimiter); ids and labels checked.
-
-    With `img_dir`, a first row whose id names an image there is data, not a header: it is kept, with a warning,
-    instead of being dropped silently.
-    """
-    if not fn.is_file():
-        raise FileNotFoundError(f"Labels file {fn} does not exist.")
-    df = read_csv(fn, header=False)
-    rows = [[str(v) for v in r] for r in df.itertuples(index=False) if any(str(v).strip() for v in r)]
-    if skip_header and rows:
-        first = rows[0][0].strip()
-        if img_dir is not None and first and (img_dir / f"{first}{suffix}").is_file():
-            warnings.warn(f"{fn.name}: the first row ({','.join(rows[0][:2])}) names an image, so it is read as "
-                          f"data, not as a header. Pass skip_header=False if the file has no header.", stacklevel=3)
-        else:
-            rows = rows[1:]
-    if not rows:
-        raise DataLayoutError(f"{fn.name} has no data rows (expected a header line, then one id,label row per "
-                              f"image).")
-    if df.shape[1] < 2:
-        raise DataLayoutError(f"{fn.name}: {len(rows)} row(s) have fewer than 2 columns; expected id,label "
-                              f"(separated by , ; tab or |).")
-    ids = [r[0].strip() for r in rows]
-    labels = [r[1].strip() for r in rows]
-    escaping = [i for i in ids if i.startswith(("/", "\\")) or ".." in PurePosixPath(i.replace("\\", "/")).parts
-                or ":" in i]
-    if escaping:
-        raise DataLayoutError(f"{fn.name}: {len(escaping)} id(s) would leave the image folder "
-                              f"(first: {escaping[:3]}); ids must be plain file names.")
-    seen, dups = set(), []
-    for i in ids:
-        if i in seen:
-            dups.append(i)
-        seen.add(i)
-    if dups:
-        swapped = len(set(labels)) == len(labels)  # unique second column, repeated first: the columns are swapped
-        raise DataLayoutError(f"{fn.name}: {len(dups)} duplicate id(s) (first: {sorted(set(dups))[:5]}); "
-                              f"each image must appear once."
-                              + (" The second column is unique, so the columns look swapped: the id must come "
-                                 "first, then the label." if swapped else ""))
-    empty = [i for i, lab in zip(ids, labels) if not lab]
-    if empty:
-        raise DataLayoutError(f"{fn.name}: {len(empty)} row(s) have an empty label (first id: {empty[0]}).")
-    _warn_odd_labels(labels, fn.name)
-    return ids, labels
-
-
-MISSING_WORDS = {"nan", "na", "n/a", "none", "null", "?", "-"}
-
-
-def _warn_odd_labels(labels: list[str], name: str) -> None:
-    """Warn about labels that look like missing values, and about classes that differ only in letter case."""
-    missing = [lab for lab in labels if lab.lower() in MISSING_WORDS]
-    if missing:
-        warnings.warn(f"{name}: {len(missing)} row(s) have the label {missing[0]!r}, which looks like a missing "
-                      f"value; it becomes a class of its own. Remove or fix those rows.", stacklevel=4)
-    by_lower: dict[str, set[str]] = {}
-    for lab in set(labels):
-        by_lower.setdefault(lab.lower(), set()).add(lab)
-    clash = sorted(sorted(v) for v in by_lower.values() if len(v) > 1)
-    if clash:
-        warnings.warn(f"{name}: {len(clash)} label(s) differ only in upper/lower case (first: {clash[0]}), so they "
-                      f"are separate classes. Write each class the same way if they are one.", stacklevel=4)

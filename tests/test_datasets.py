@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from course_lib import datasets as D
+from course_lib.datasets import cli
 from course_lib.synthetic import drawing
 from course_lib.synthetic import samples as S
 
@@ -334,10 +335,43 @@ def test_describe_counts_split_by_class(dogscats: Path, breeds: Path):
     assert db[db.split == "test"]["images"].sum() == 5
 
 
+def test_real_data_uses_the_librarys_image_list_and_csv_reader(tmp_path):
+    # any extension images.IMG_EXTS lists counts (the old list had only .jpg, .jpeg, .png); hidden files and
+    # __MACOSX do not
+    root = tmp_path / "data"
+    for sub in ("train/cats/a.webp", "train/dogs/b.bmp", "valid/cats/c.png", "valid/dogs/d.JPG", "test1/1.tif"):
+        fake_jpeg(root / "dogscats" / sub)  # PIL writes the format the extension names
+    fake_jpeg(root / "dogscats" / "__MACOSX" / "cats" / "e.jpg")
+    fake_jpeg(root / "dogscats" / "test1" / ".hidden.jpg")
+    assert D.find_real("dogscats", root) == root / "dogscats"
+    df = D.describe(root / "dogscats")
+    assert "__MACOSX" not in set(df["split"])
+    assert df.set_index(["split", "class"]).loc[("test1", "(unlabelled)"), "images"] == 1
+
+    src = tmp_path / "kaggle"
+    for i in range(2):
+        fake_jpeg(src / "train" / f"cat.{i}.png")
+        fake_jpeg(src / "train" / f"dog.{i}.webp")
+    fake_jpeg(src / "test" / "1.jpeg")
+    fake_jpeg(src / "test" / ".1.jpg")  # hidden: not copied
+    dst = D.split_kaggle_dogscats(src / "train", tmp_path / "split", n_valid=1, test=src / "test")
+    assert [p.name for p in (dst / "test1").iterdir()] == ["1.jpeg"]
+    assert len(list((dst / "train" / "dogs").iterdir())) == 1
+
+    # labels.csv through csvfile.read_csv: Excel's ';', a BOM; a row with an empty label and an image with no row
+    # are both unlabelled
+    breeds = tmp_path / "breeds"
+    for k in "abc":
+        fake_jpeg(breeds / "train" / f"{k}.jpg")
+    (breeds / "labels.csv").write_bytes("\ufeffid;breed\na;pug\nb;\n".encode("utf-8"))
+    got = D.describe(breeds).set_index(["split", "class"])["images"].to_dict()
+    assert got == {("train", "pug"): 1, ("train", "(unlabelled)"): 2}
+
+
 def test_cli_makes_samples_and_reports_real_data(tmp_path, monkeypatch, capsys):
     small_dc, small_db = S.make_dogscats, S.make_dogbreeds
-    monkeypatch.setattr(D, "make_dogscats", lambda p, force=False: small_dc(p, 1, 1, 1, force=force))
-    monkeypatch.setattr(D, "make_dogbreeds", lambda p, force=False: small_db(p, 2, 1, 1, force=force))
+    monkeypatch.setattr(cli, "make_dogscats", lambda p, force=False: small_dc(p, 1, 1, 1, force=force))
+    monkeypatch.setattr(cli, "make_dogbreeds", lambda p, force=False: small_db(p, 2, 1, 1, force=force))
     assert D.main(["--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "dogscats_sample" in out and "dogbreeds_sample" in out and "not photos" in out

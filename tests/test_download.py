@@ -31,6 +31,7 @@ from PIL import Image
 
 from course_lib import ImageClassifierData, __main__ as course_main, tfms_from_model
 from course_lib import datasets as D
+from course_lib.datasets import fetch
 from course_lib import models
 
 # ----------------------------------------------------------------------------- archives
@@ -319,7 +320,7 @@ def test_a_missing_file_on_the_server_gives_its_status(server, tmp_path):
 def test_too_little_disk_space_stops_before_the_network(server, tmp_path, monkeypatch):
     url, arc = serve(server)
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(D.shutil, "disk_usage", lambda p: usage(10 ** 9, 10 ** 9 - 1000, 1000))
+    monkeypatch.setattr(fetch.shutil, "disk_usage", lambda p: usage(10 ** 9, 10 ** 9 - 1000, 1000))
     with pytest.raises(D.DownloadError, match=r"needs about .* free under .*--root"):
         D.download("dogscats", tmp_path, url=url, check=check_of(arc))
     assert server.hits == []
