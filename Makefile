@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 ARGS ?=
 
-.PHONY: setup lesson test test-fast check-reruns data lab notebooks bench clean-data html
+.PHONY: setup lesson test test-fast check-reruns check-zh data lab notebooks bench clean-data html
 
 setup: $(STAMP)
 
@@ -25,6 +25,9 @@ lesson: $(STAMP)  ## the dogs-vs-cats recipe on the offline sample
 
 test: $(STAMP)  ## unit tests + executed notebooks under nbval
 	$(BIN)/python -m pytest -q -rs tests $(wildcard notebooks/*.ipynb) notebooks/exercises/solutions.ipynb $(NBVAL)
+
+check-zh: $(STAMP)  ## the Chinese edition (notebooks/zh, exercises/zh) executed again under nbval
+	$(BIN)/python -m pytest -q -rs $(wildcard notebooks/zh/*.ipynb) notebooks/exercises/zh/solutions.ipynb $(NBVAL)
 
 check-reruns: $(STAMP)  ## 01 and 02 executed again with two other seeds: every cell (and its assertions) must pass
 	$(BIN)/python notebooks/build.py 01 02 --seeds 7 2026
