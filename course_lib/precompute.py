@@ -113,18 +113,21 @@ class ActivationCache:
 
 def shown_path(path: Path) -> str:
     """A path as the user would type it from here: relative to the working folder when it is at most two levels
-    up (a notebook's ../data), `~/...` under the home folder (shorter, and it names no user), else absolute."""
+    up within one project (a notebook's ../data), `~/...` under the home folder (it names no user), else absolute.
+    """
     try:
         rel = os.path.relpath(path)
     except ValueError:  # Windows: another drive has no relative path
         return str(path)
-    if Path(rel).parts[:3].count("..") < 3:
+    full, home = Path(path).resolve(), Path.home().resolve()
+    shared = Path(os.path.commonpath([full, Path.cwd().resolve()]))
+    # ../../root/.cache from a project outside home reads as a puzzle: a cache under home is ~/.cache
+    if Path(rel).parts[:3].count("..") < 3 and not (full.is_relative_to(home) and not shared.is_relative_to(home)
+                                                     and ".." in Path(rel).parts):
         return rel
-    full = Path(path).resolve()
-    try:
-        return str(Path("~") / full.relative_to(Path.home().resolve()))
-    except ValueError:
-        return str(full)
+    if full.is_relative_to(home):
+        return str(Path("~") / full.relative_to(home))
+    return str(full)
 
 
 class TensorLoader:

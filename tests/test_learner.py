@@ -627,6 +627,11 @@ def test_precompute_message_shows_the_cache_folder_as_typed_from_here(tiny_path,
     assert shown_path(tiny_path / "tmp") == str((tiny_path / "tmp").resolve())
     monkeypatch.setenv("HOME", str(tmp_path))  # far away but under the home folder: ~/..., which names no user
     assert shown_path(tmp_path / "q") == str(Path("~") / "q")
+    monkeypatch.setenv("HOME", str(tmp_path / "a"))  # one level up, but into the home folder from outside it
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert os.path.relpath(tmp_path / "a" / "cache") == os.path.join("..", "a", "cache")
+    assert shown_path(tmp_path / "a" / "cache") == str(Path("~") / "cache")
 
 
 @pytest.fixture
