@@ -20,6 +20,7 @@ from .layout import (DataLayoutError, class_folders, folder_items, need_dir, unl
                      warn_shared_images)
 from .progress import progress_bar
 from .transforms import Tfms
+from .lang import say
 
 
 def get_cv_idxs(n: int, cv_idx: int = 0, val_pct: float = 0.2, seed: int = 42) -> np.ndarray:
@@ -293,11 +294,10 @@ class ImageClassifierData:
     def describe(self) -> str:
         """A short human description: sizes, classes, batch size."""
         n_test = len(self.test_ds) if self.test_ds is not None else 0
-        kind = "multi-label" if self.is_multi else "single-label"
         cls = ", ".join(self.classes[:8]) + (", ..." if self.c > 8 else "")
-        return (f"{kind}, {self.c} classes ({cls}); train {len(self.trn_ds)}, valid {len(self.val_ds)}, "
-                f"test {n_test}; sz={self.sz}, bs={self.bs}, num_workers={self.num_workers}"
-                + (" (automatic)" if self.auto_workers else ""))
+        return say("data.describe", kind=say("data.multi_label" if self.is_multi else "data.single_label"),
+                   c=self.c, classes=cls, n_trn=len(self.trn_ds), n_val=len(self.val_ds), n_test=n_test, sz=self.sz,
+                   bs=self.bs, workers=self.num_workers, auto=say("data.automatic") if self.auto_workers else "")
 
     def __repr__(self) -> str:
         return f"ImageClassifierData({self.path}: {self.describe()})"

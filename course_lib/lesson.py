@@ -85,7 +85,8 @@ def data_root(start: str | os.PathLike | None = None) -> Path:
     here = Path(start or Path.cwd()).resolve()
     for d in [here, *here.parents]:
         if (d / "data").is_dir():
-            return d / "data"
+            # relative, as a reader would type it (../data): printed paths then name no folder of this machine
+            return Path(os.path.relpath(d / "data"))
     return Path("data")
 
 

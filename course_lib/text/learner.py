@@ -24,4 +24,12 @@ TEXT = {
         "zh": "预计算(precompute):无法写入缓存({error});只保存在内存中。"},
     "submission.ok": {"en": "{fn}: {n} rows, matches the sample file.", "zh": "{fn}:{n} 行,与样例文件一致。"},
     "submission.problems": {"en": "{fn}: {n} rows, {k} problem(s):", "zh": "{fn}:{n} 行,{k} 个问题:"},
+    "data.describe": {
+        "en": "{kind}, {c} classes ({classes}); train {n_trn}, valid {n_val}, test {n_test}; sz={sz}, bs={bs}, "
+              "num_workers={workers}{auto}",
+        "zh": "{kind},{c} 个类别({classes});训练 {n_trn},验证 {n_val},测试 {n_test};sz={sz},bs={bs},"
+              "num_workers={workers}{auto}"},
+    "data.multi_label": {"en": "multi-label", "zh": "多标签"},
+    "data.single_label": {"en": "single-label", "zh": "单标签"},
+    "data.automatic": {"en": " (automatic)", "zh": "(自动选择)"},
 }
