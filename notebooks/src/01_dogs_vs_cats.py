@@ -75,7 +75,7 @@ print(S.describe())
 # %% [markdown] lang="zh"
 # ## 1. 数据
 #
-# 文件夹结构就是 `from_paths` 所要求的:`train/<class>/`、`valid/<class>/`,以及一个没有标签的 `test1/`。类别名取自文件夹名。和课程中一样,数据从一开始就带着数据修饰构建(`transforms_side_on`,`max_zoom=1.1`);不过只有关闭 precompute 之后,数据修饰才会生效。
+# 文件夹结构就是 `from_paths` 所要求的:`train/<class>/`、`valid/<class>/`,以及一个没有标签的 `test1/`。类别名取自文件夹名。和课程中一样,数据从一开始就带着数据修饰构建(`transforms_side_on`,`max_zoom=1.1`);不过只有关闭预计算(precompute)之后,数据修饰才会生效。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -246,7 +246,7 @@ plt.show()
 # cosine within each epoch and restarts at the next. Still only the head trains.
 
 # %% [markdown] lang="zh"
-# 缓存的激活值是从未经修饰的图片上一次性算出来的,所以**只要 precompute 开着,数据修饰就不起作用**(训练时 course_lib 会提示这一点)。关闭 precompute 后,网络主体会在每个经过修饰的批次上运行。同一个调用还换成了学习速率重置(`cycle_len=1`):在每次遍历内,学习速率沿余弦曲线递降,到下一次遍历时重置。仍然只有全连接层在训练。
+# 缓存的激活值是从未经修饰的图片上一次性算出来的,所以**只要预计算开着,数据修饰就不起作用**(训练时 course_lib 会提示这一点)。关闭预计算后,网络主体会在每个经过修饰的批次上运行。同一个调用还换成了学习速率重置(`cycle_len=1`):在每次遍历内,学习速率沿余弦曲线递降,到下一次遍历时重置。仍然只有全连接层在训练。
 
 # %%
 learn.precompute = False
