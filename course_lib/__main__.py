@@ -29,6 +29,7 @@ from . import datasets
 from .datasets import find_real
 from .devices import default_device
 from .lesson import SIZES, SMALL_ARCH_SIZES, Setup, default_arch, differences, lesson_table
+from .precompute import shown_path
 from .steps import Steps
 from .synthetic import ensure_sample
 
@@ -164,7 +165,7 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
 
     tfms = tfms_from_model(arch, sz, aug_tfms=transforms_side_on, max_zoom=1.1)
     data = ImageClassifierData.from_paths(path, bs=bs, tfms=tfms, test_name=S.test_name, num_workers=a.workers)
-    banner(f"data: {path}\n   {data.describe()}" + "".join(f"\n   note: {x}" for x in S.notes))
+    banner(f"data: {shown_path(path)}\n   {data.describe()}" + "".join(f"\n   note: {x}" for x in S.notes))
     learn = ConvLearner.pretrained(arch, data, precompute=True, pretrained=not a.no_pretrained)
     print(learn)
     plots = a.plots or learn.work_path / "plots"
@@ -282,11 +283,11 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     print()
     print("\n".join(steps.verdicts()))
     reverted = [nm for nm, k in zip(steps.names, steps.kept) if not k]
-    print(f"kept {steps.names[kept]!r}'s model (validation accuracy {steps.accuracy(kept):.4f})"
+    print(f"kept the model of {steps.names[kept]!r} (validation accuracy {steps.accuracy(kept):.4f})"
           + (f": {' and '.join(repr(r) for r in reverted)} did not beat it, so its model was loaded again"
              if reverted else ""))
-    print(f"\nmodel saved to {fn} (from {steps.names[kept]!r}; {fn.with_suffix('.json').name} says so); "
-          f"plots in {plots}")
+    print(f"\nmodel saved to {shown_path(fn)} (from {steps.names[kept]!r}; {fn.with_suffix('.json').name} says so); "
+          f"plots in {shown_path(plots)}")
     banner("beside the lesson (its final epochs)")
     print(differences("dogscats", S, len(data.trn_ds), len(data.val_ds)))
     # the lesson's rows: lesson 1's head, augmentation, SGDR (both this run's step 3), fine-tuning
