@@ -23,7 +23,7 @@ from ..metrics import Change, accuracy_np, accuracy_se, log_loss as ref_log_loss
 from ..plots import suggest
 from ..schedules import find_curve, find_lrs, restart_epochs, sgdr_mult, smooth
 from ..submission import check_submission, submission_ids
-from ..synthetic import ensure_sample
+from ..synthetic import find_sample  # noqa: F401  (its old home: handed-out notebooks import it from here)
 from .sandbox import SandboxTimeout, StudentError
 
 MARKER = "EXERCISE"  # grader lines: "EXERCISE <id> PASS" or "EXERCISE <id> FAIL <hint>"
@@ -507,14 +507,6 @@ REASON_HINTS = {
     "c": "past the lowest point the loss explodes; the largest rate tried is the worst choice",
     "d": "where the loss does not move yet, the model barely learns: training would be very slow",
 }
-
-
-def find_sample(name: str = "dogscats") -> Path:
-    """The generated sample `name`: the nearest data/<name>_sample in this folder or one above, else made in ./data."""
-    for d in [Path.cwd(), *Path.cwd().parents]:
-        if (d / "data" / f"{name}_sample").is_dir():
-            return ensure_sample(name, root=d / "data")
-    return ensure_sample(name, root="data")
 
 
 def lr_range(lrs, losses) -> tuple[float, float]:
