@@ -275,7 +275,8 @@ def check_submission_df(make_df, quiet: bool = False) -> Result:
 
 # ---- 7. Reading the lr finder of a run the notebook just made -----------------------------------------------
 
-# why one picks an lr: the student answers with a letter; "b" is the lesson's reason
+# why one picks an lr: the student answers with a letter; "b" is the lesson's reason (the notebook prints these
+# sentences, in the catalog's language when this module is first imported)
 LR_REASONS = {k: text(f"lr_run.reason.{k}") for k in "abcd"}
 
 
@@ -308,7 +309,8 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
         if key not in LR_REASONS:
             raise fail("lr_run.unknown_reason", reason=reason, letters=", ".join(LR_REASONS))
         if key != "b":
-            raise fail("lr_run.wrong_reason", f"lr_run.reason.{key}.hint", value=v, reason=LR_REASONS[key], step=step)
+            raise fail("lr_run.wrong_reason", f"lr_run.reason.{key}.hint", value=v, reason=text(f"lr_run.reason.{key}"),
+                       step=step)
         return text("lr_run.passed", value=v, lo=lo, hi=hi)
     return _run("lr_run", check, quiet)
 

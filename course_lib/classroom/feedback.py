@@ -30,7 +30,7 @@ class Result:
 
     def __str__(self) -> str:
         head = text("result.passed" if self.passed else "result.not_yet", exercise=self.exercise, message=self.message)
-        return head + (f"\n  {text('result.hint', hint=self.hint)}" if self.hint else "")
+        return head + ("\n  " + text("result.hint", hint=self.hint) if self.hint else "")
 
     def marker(self) -> str:
         """The one machine-readable line the grader parses."""
