@@ -18,9 +18,12 @@ that what the code prints comes from course_lib's text tables in that language. 
 to notebooks/<name>.ipynb, the Chinese one to notebooks/zh/<name>.ipynb (exercises: exercises/zh/), each
 executed in its own folder.
 
-The exercises come from one source, exercises/src/solutions.py. A code cell whose first line is
-`# SOLUTION` holds an answer. In the student version it becomes a `# YOUR CODE` cell that keeps each
-function's `def` line and docstring, with the body replaced by `raise NotImplementedError("your code here")`,
+The exercises come from one source, exercises/src/solutions.py, and the table of exercises,
+`course_lib.classroom.exercises.EXERCISES`. Each exercise starts with a Markdown cell headed
+`## EXERCISE <id>`, in the table's order; the heading becomes `## <number>. <title>` from the table. Its one
+code cell whose first line is `# SOLUTION` holds the answer, and is followed by a check cell made from the table,
+`check("<id>", <answer names>)`. In the student version the answer cell becomes a `# YOUR CODE` cell that keeps
+each function's `def` line and docstring, with the body replaced by `raise NotImplementedError("your code here")`,
 and each assignment's target, set to `...`. Every other line of an answer cell is dropped; every other
 cell is copied unchanged. The student version is written unexecuted, the solutions executed.
 """
@@ -30,6 +33,7 @@ import argparse
 import ast
 import copy
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -38,14 +42,17 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from course_lib.classroom.exercises import EXERCISES, Exercise, exercise_title
+
 HERE = Path(__file__).resolve().parent
-EXERCISES = HERE / "exercises"
+EXERCISES_DIR = HERE / "exercises"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 LANGS = ("en", "zh")
 SET_LANGUAGE = 'set_language("en")'
 SOLUTION = "# SOLUTION"
 YOUR_CODE = "# YOUR CODE"
+HEADING = re.compile(r"^## EXERCISE (\S+)[ \t]*$", re.M)  # an exercise's first cell, numbered and titled from the table
 STUB = 'raise NotImplementedError("your code here")'
 
 
@@ -169,10 +176,48 @@ def stub(source: str) -> str:
     return "\n".join(out).rstrip("\n")
 
 
-def exercise_notebooks(src: Path = EXERCISES / "src" / "solutions.py", lang: str = "en"
-                       ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """(student, solutions) notebooks of the `lang` edition from the exercises' source, neither executed."""
+def check_cell(ex: Exercise) -> str:
+    """The check cell of an exercise: its checker called on its answers, as the grader calls it."""
+    return f'check("{ex.id}", {", ".join(ex.answer_names)})'
+
+
+def add_exercises(nb: nbformat.NotebookNode, table: dict[str, Exercise], lang: str = "en") -> None:
+    """Number and title (in `lang`) each `## EXERCISE <id>` heading from `table`, and add a check cell after its
+    answer cell."""
+    order, seen, cells = list(table), [], []
+    current = None  # the exercise whose answer cell is still to come
+    for cell in nb.cells:
+        cells.append(cell)
+        m = HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if m:
+            if m[1] not in table:
+                raise ValueError(f"`## EXERCISE {m[1]}`: no such exercise in the table; it has {', '.join(order)}")
+            if current:
+                raise ValueError(f"exercise {current!r} has no `{SOLUTION}` cell before `## EXERCISE {m[1]}`")
+            current = m[1]
+            seen.append(current)
+            title = exercise_title(table[current], lang)
+            cell.source = HEADING.sub(f"## {order.index(current) + 1}. {title}", cell.source, count=1)
+        elif is_solution(cell):
+            if current is None:
+                why = f"exercise {seen[-1]!r} has one already" if seen else "no `## EXERCISE <id>` heading before it"
+                raise ValueError(f"a second `{SOLUTION}` cell, or one outside an exercise: {why}")
+            cells.append(nbformat.v4.new_code_cell(check_cell(table[current])))
+            current = None
+    if current:
+        raise ValueError(f"exercise {current!r} has no `{SOLUTION}` cell")
+    if seen != order:
+        raise ValueError(f"the source's exercises are {seen}; the table's are {order}, in that order: add, remove or "
+                         "move a `## EXERCISE <id>` heading")
+    nb.cells = cells
+
+
+def exercise_notebooks(src: Path = EXERCISES_DIR / "src" / "solutions.py", table: dict[str, Exercise] = EXERCISES,
+                       lang: str = "en") -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """(student, solutions) notebooks of the `lang` edition from the exercises' source and the table of
+    exercises, neither executed."""
     solutions = edition(parse(src.read_text()), lang)
+    add_exercises(solutions, table, lang)
     student = copy.deepcopy(solutions)
     for cell in student.cells:
         if is_solution(cell):
@@ -184,11 +229,11 @@ def build_exercises(execute_nb: bool = True, timeout: int = 120, langs: tuple[st
     """Write exercises/student.ipynb (unexecuted) and exercises/solutions.ipynb (executed), and the same under
     exercises/zh/ when the source has a Chinese edition."""
     outs = []
-    for lang in languages(parse((EXERCISES / "src" / "solutions.py").read_text())):
+    for lang in languages(parse((EXERCISES_DIR / "src" / "solutions.py").read_text())):
         if lang not in langs:
             continue
         student, solutions = exercise_notebooks(lang=lang)
-        where = folder(EXERCISES, lang)
+        where = folder(EXERCISES_DIR, lang)
         where.mkdir(exist_ok=True)
         if execute_nb:
             execute(solutions, where, timeout, str((where / "solutions.ipynb").relative_to(HERE)))

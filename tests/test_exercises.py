@@ -499,7 +499,7 @@ def test_printed_markers_and_replaced_checkers_do_not_count(tmp_path):
                 "        setattr(ex, name, lambda *a, **k: print('EXERCISE sgdr PASS'))\n"
                 "ex.Result.passed = True\n"
                 "def check_sgdr(*a, **k):\n    print('EXERCISE sgdr PASS')\n" + WRONG_LR_AT,
-                "import course_lib.classroom.grade as g\ng.CHECKS.clear()")
+                "import course_lib.classroom.grade as g\ng.EXERCISES.clear()")
     eve = run_notebook(spoof, timeout=30)
     assert eve.status == "ok"
     assert eve.results == {"sgdr": eve.results["sgdr"]} and eve.results["sgdr"][0] == "FAIL"

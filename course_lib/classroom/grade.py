@@ -5,10 +5,11 @@
 Nothing a notebook prints is trusted, and no checker runs where student code runs: a cell can print
 `EXERCISE sgdr PASS` or replace `check_sgdr`, since everything in a student's process can be read and changed
 by student code. So each notebook's code cells run in a sandbox process of their own (errors allowed, so one
-broken cell does not hide the exercises after it); the grader then takes the answers out by name (the values,
-or the functions as proxies that call into the sandbox with data only) and runs the checkers of
-`course_lib.classroom.exercises` in its own process. A notebook that crashes its process or runs past
-`--timeout` seconds is reported as such, and graded on the cells before the one that crashed or hung.
+broken cell does not hide the exercises after it); the grader then takes the answers out by the names the
+table `course_lib.classroom.exercises.EXERCISES` gives (the values, or the functions as proxies that call into
+the sandbox with data only) and runs each exercise's checker in its own process. A notebook that crashes its
+process or runs past `--timeout` seconds is reported as such, and graded on the cells before the one that
+crashed or hung.
 Notebooks are not modified.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from .exercises import ANSWERS, CHECKS, EXERCISES
+from .exercises import EXERCISES
 from .sandbox import Sandbox, SandboxDied, SandboxTimeout, StudentError
 
 MARKER_RE = re.compile(r"^EXERCISE (\S+) (PASS|FAIL)(?: (.*))?$")
@@ -75,21 +76,21 @@ def start_sandbox(g: Graded, cells: list[str], cwd: Path, timeout: float) -> San
 
 
 def check_answers(g: Graded, cells: list[str], cwd: Path, timeout: float) -> None:
-    """Take each exercise's answers out of the sandbox and run its checker here."""
+    """Take each exercise's answers (its answer_names) out of the sandbox and run its checker here."""
     box = start_sandbox(g, cells, cwd, timeout)
     try:
-        for ex in EXERCISES:
+        for ex in EXERCISES.values():
             if not box.alive:  # a student function hung or killed it during the last check: start again
                 box = start_sandbox(g, cells, cwd, timeout)
             try:
-                answers = [box.get(name) for name in ANSWERS[ex]]
+                answers = [box.get(name) for name in ex.answer_names]
             except KeyError:
                 continue  # not answered: no such name in the notebook (shown as "-")
             except (StudentError, TypeError, SandboxTimeout, SandboxDied) as e:
-                g.results[ex] = ("FAIL", f"the answer could not be read ({e})")
+                g.results[ex.id] = ("FAIL", f"the answer could not be read ({e})")
                 continue
-            r = CHECKS[ex](*answers, quiet=True)
-            g.results[ex] = ("PASS" if r.passed else "FAIL", " ".join(r.hint.split()) if not r.passed else "")
+            r = ex.check(*answers, quiet=True)
+            g.results[ex.id] = ("PASS" if r.passed else "FAIL", " ".join(r.hint.split()) if not r.passed else "")
     finally:
         box.close()
 

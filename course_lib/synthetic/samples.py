@@ -28,7 +28,7 @@ import numpy as np
 
 from .drawing import BREEDS, breed_look, cat_look, dog_look, render, rng_for, save_jpeg
 
-__all__ = ["make_dogscats", "make_dogbreeds", "sample_path", "ensure_sample", "SAMPLES", "BREEDS"]
+__all__ = ["make_dogscats", "make_dogbreeds", "sample_path", "ensure_sample", "find_sample", "SAMPLES", "BREEDS"]
 
 VERSION = 2  # bump whenever the drawings change, so that samples already on disk are remade
 MARKER = ".sample.json"  # written last into a finished sample; its absence means "not ours"
@@ -210,3 +210,11 @@ def ensure_sample(name: str, root: str | Path = "data") -> Path:
     """Make the default sample `name` under root if it is not already there, and return its path."""
     path = sample_path(name, root)
     return make_dogscats(path) if name == "dogscats" else make_dogbreeds(path)
+
+
+def find_sample(name: str = "dogscats") -> Path:
+    """The generated sample `name`: the nearest data/<name>_sample in this folder or one above, else made in ./data."""
+    for d in [Path.cwd(), *Path.cwd().parents]:
+        if sample_path(name, d / "data").is_dir():  # a notebook in notebooks/exercises finds the repository's data/
+            return ensure_sample(name, root=d / "data")
+    return ensure_sample(name, root="data")

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Exercises — lesson 2: schedules, learning rates, TTA, log loss and a submission
 #
-# Nine short exercises on what lesson 2 taught. Write your answer in each cell marked `# YOUR CODE`, then run
+# Short exercises on what lesson 2 taught. Write your answer in each cell marked `# YOUR CODE`, then run
 # the check cell below it: it tries your answer on several cases and tells you what it expected, what it got,
 # and which lesson step to re-read. Exercises 7 to 9 read a small run you make in this notebook: the checks
 # judge your answer against that run's own numbers. Everything runs in seconds on a CPU, offline.
@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 
 from course_lib import ConvLearner, ImageClassifierData, set_seed, tfms_from_model, transforms_side_on
-from course_lib.classroom.exercises import (LR_REASONS, check_diff_lrs, check_fit_verdict, check_log_loss,
-                                            check_lr_pick, check_lr_run, check_sgdr, check_submission_df, check_tta,
-                                            check_tta_noise, find_sample, lr_find_record, summary)
+from course_lib.classroom.exercises import LR_REASONS, check, lr_find_record, summary
 from course_lib.plots import loss_ylim
 from course_lib.schedules import smooth
+from course_lib.synthetic import find_sample
 
 # %% [markdown]
-# ## 1. The SGDR learning rate
+# ## EXERCISE sgdr
 #
 # Write `lr_at(it, n_batch, cycle_len, cycle_mult)`: the multiplier of the base lr at iteration `it`
 # (counting from 0) of `fit(lr, n_cycle, cycle_len=cycle_len, cycle_mult=cycle_mult)` with `n_batch`
@@ -45,11 +44,8 @@ def lr_at(it, n_batch, cycle_len, cycle_mult):
         length = round(length * cycle_mult)
     return (math.cos(math.pi * (it - start) / length) + 1) / 2
 
-# %%
-check_sgdr(lr_at)
-
 # %% [markdown]
-# ## 2. Read the lr finder
+# ## EXERCISE lr_find
 #
 # `lrs` and `losses` are a made-up sweep, drawn from a formula with noise added to look like what
 # `learn.lr_find()` records: the loss of every batch while the rate grows from 1e-5 to 10. The plot shows the
@@ -70,11 +66,8 @@ plt.show()
 # SOLUTION
 lr_pick = 1e-2
 
-# %%
-check_lr_pick(lr_pick, lrs, losses)
-
 # %% [markdown]
-# ## 3. Differential learning rates
+# ## EXERCISE diff_lrs
 #
 # After `learn.unfreeze()` you pass one lr per layer group: `[early layers, middle layers, head]`.
 # With `lr = 1e-2` for the head, choose the three rates for a model fine-tuned on **photos** (dogs and cats,
@@ -88,11 +81,8 @@ lr = 1e-2
 lrs_photos = np.array([lr / 100, lr / 10, lr])
 lrs_satellite = np.array([lr / 9, lr / 3, lr])
 
-# %%
-check_diff_lrs(lrs_photos, lrs_satellite)
-
 # %% [markdown]
-# ## 4. Average TTA predictions
+# ## EXERCISE tta
 #
 # `learn.TTA()` returns log-probabilities of shape `(n_aug + 1, N, C)`: the plain pass, then `n_aug`
 # augmented ones. Write `average_tta(log_preds)` returning the `(N, C)` probabilities to score.
@@ -103,11 +93,8 @@ def average_tta(log_preds):
     """(n_aug + 1, N, C) log-probabilities -> (N, C) probabilities."""
     return np.mean(np.exp(log_preds), axis=0)
 
-# %%
-check_tta(average_tta)
-
 # %% [markdown]
-# ## 5. Log loss by hand
+# ## EXERCISE log_loss
 #
 # Write `my_log_loss(y, probs)` for integer labels `y` (N,) and probabilities `probs` (N, C). It must match
 # `course_lib.metrics.log_loss`, including what happens when a probability is exactly 0 or 1.
@@ -120,11 +107,8 @@ def my_log_loss(y, probs, eps=1e-15):
     p = p / p.sum(axis=1, keepdims=True)
     return float(-np.mean(np.log(p[np.arange(len(y)), y])))
 
-# %%
-check_log_loss(my_log_loss)
-
 # %% [markdown]
-# ## 6. A Kaggle submission
+# ## EXERCISE submission
 #
 # Write `make_df(probs, fnames, classes)` returning the DataFrame to save as the submission: a column `id`
 # (the file name without folder or suffix: `'test/0a1b.jpg'` becomes `'0a1b'`), then one column per class.
@@ -137,11 +121,8 @@ def make_df(probs, fnames, classes):
     df.insert(0, "id", [f.split("/")[-1].rsplit(".", 1)[0] for f in fnames])
     return df
 
-# %%
-check_submission_df(make_df)
-
 # %% [markdown]
-# ## 7. Read the lr finder of your own run
+# ## EXERCISE lr_run
 #
 # Exercises 7 to 9 read a run you make here: EfficientNet-Lite0 with its ImageNet weights, on small 64 px
 # images of the offline dogs-vs-cats sample, training only the head on cached activations
@@ -181,11 +162,8 @@ for letter, why in LR_REASONS.items():
 my_lr = curve.lrs[np.argmin(curve.losses)] / 10  # one tenth of the lowest point
 lr_reason = "b"
 
-# %%
-check_lr_run(my_lr, lr_reason, run_lrs, run_losses)
-
 # %% [markdown]
-# ## 8. Under- or over-fitting?
+# ## EXERCISE fit_verdict
 #
 # Two runs from the same start. Run A trains the lesson's head, which has dropout, for three epochs at a small
 # rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
@@ -224,11 +202,8 @@ plt.show()
 verdict_a = "underfitting"  # training loss above validation loss: dropout handicaps training, it has not fit yet
 verdict_b = "overfitting"   # training loss far below validation loss, and validation loss up from its best epoch
 
-# %%
-check_fit_verdict(verdict_a, verdict_b, history_a, history_b)
-
 # %% [markdown]
-# ## 9. Did TTA help, or was it noise?
+# ## EXERCISE tta_noise
 #
 # `learn_a.TTA()` predicts the validation images once as they are and 4 times augmented, with run A's model.
 # Judge TTA's change as notebook 01 does, on the same images: count the images it `fixed` (wrong in the plain
@@ -251,9 +226,6 @@ n = len(y_valid)
 d = (fixed - broke) / n
 delta_se = math.sqrt(fixed + broke - n * d ** 2) / n
 tta_helped = d > 2 * delta_se
-
-# %%
-check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid)
 
 # %% [markdown]
 # ## Your score
