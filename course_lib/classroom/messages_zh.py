@@ -182,7 +182,7 @@ ZH = {
 
     # ---- 8. fit_verdict -----------------------------------------------------------------------------------
     "fit_verdict.title": "欠拟合还是过拟合？",
-    "fit_verdict.lesson_step": "01_dogs_vs_cats 第 4 节（微调）中“训练损失与验证损失”一段",
+    "fit_verdict.lesson_step": "01_dogs_vs_cats 微调部分中“训练损失与验证损失”一段",
     "fit_verdict.passed": "{runs}，根据最后一个遍历的训练损失和验证损失判断",
     "fit_verdict.run": "运行 {run} 为“{verdict}”",
     "fit_verdict.not_table": "{name} 应该是遍历结果表 learn.history（含 trn_loss 和 val_loss 两列的 DataFrame）；"
