@@ -12,7 +12,8 @@ import importlib
 import os
 
 LANGUAGES = ("en", "zh")
-TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03")  # modules of course_lib.text, each with a TEXT dict
+# modules of course_lib.text, each with a TEXT dict
+TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03", "exercises")
 
 _chosen: str | None = None
 _catalog: dict[str, dict[str, str]] | None = None

@@ -155,10 +155,10 @@ def test_the_source_must_follow_the_table(tmp_path, edit, words):
 
 def _keys_in_source() -> set[str]:
     """Every catalog key written out in the classroom modules (`fail("x.y"`, `text("x.y"`, ... and hints)."""
-    prefixes = "|".join(["common", "result", "summary", *ex.EXERCISES])
+    prefixes = "|".join(["common", "result", "summary", "grade", *ex.EXERCISES])
     found = set()
     for path in CLASSROOM.glob("*.py"):
-        if path.name != "messages.py":
+        if path.name not in ("messages.py", "messages_zh.py"):
             found |= set(re.findall(rf'"((?:{prefixes})\.[a-z_.]+)"', path.read_text()))
     return found
 
@@ -172,10 +172,12 @@ def test_every_key_used_is_in_the_catalog():
 
 def test_every_catalog_text_is_used():
     """A hint goes with its message (`<key>.hint`) or is named; the other texts are named, or built from a letter
-    or a verdict (lr_run.reason.<letter>, fit_verdict.<verdict>.hint)."""
+    or a verdict (lr_run.reason.<letter>, fit_verdict.<verdict>.hint), or a notebook's status
+    (grade.status.<status>)."""
     used = _keys_in_source()
     built = {f"lr_run.reason.{k}" for k in "abcd"} | {f"lr_run.reason.{k}.hint" for k in "acd"} | \
-        {f"fit_verdict.{v}.hint" for v in ex.VERDICTS} | {"tta_noise.real.hint", "tta_noise.noise.hint"}
+        {f"fit_verdict.{v}.hint" for v in ex.VERDICTS} | {"tta_noise.real.hint", "tta_noise.noise.hint"} | \
+        {f"grade.status.{s}" for s in ("ok", "timeout", "crashed", "unreadable")}
     for key in EN:
         assert key in used or key in built or (key.endswith(".hint") and key[:-5] in used), key
 
@@ -198,7 +200,7 @@ def test_a_second_language_goes_through_text(monkeypatch):
 
 
 def test_unknown_language_or_key_says_what_exists():
-    with pytest.raises(ValueError, match=r"no texts in language 'fr'; the catalog has 'en'"):
+    with pytest.raises(ValueError, match=r"no texts in language 'fr'; the catalog has 'en', 'zh'"):
         text("common.no_answer", "fr", name="x")
     with pytest.raises(KeyError, match="no text 'common.nope'"):
         text("common.nope")

@@ -50,9 +50,10 @@ class Exercise:
 
 
 def _run(exercise: str, check: Callable[[str], str], quiet: bool) -> Result:
-    """Run `check(lesson_step)`: its return is the message of a pass, a Feedback it raises that of a fail."""
+    """Run `check(lesson_step)` (the step in the chosen language): its return is the message of a pass, a Feedback
+    it raises that of a fail."""
     try:
-        r = Result(exercise, True, check(EXERCISES[exercise].lesson_step))
+        r = Result(exercise, True, check(exercise_step(EXERCISES[exercise])))
     except Feedback as f:
         r = Result(exercise, False, f.message, f.hint)
     except Exception as e:  # a bug in the checker itself: still feedback, with the cause named
@@ -276,9 +277,21 @@ def check_submission_df(make_df, quiet: bool = False) -> Result:
 
 # ---- 7. Reading the lr finder of a run the notebook just made -----------------------------------------------
 
-# why one picks an lr: the student answers with a letter; "b" is the lesson's reason (the notebook prints these
-# sentences, in the catalog's language when this module is first imported)
-LR_REASONS = {k: text(f"lr_run.reason.{k}") for k in "abcd"}
+# why one picks an lr: the student answers with a letter; "b" is the lesson's reason
+REASON_LETTERS = "abcd"
+
+
+def lr_reasons(lang: str | None = None) -> dict[str, str]:
+    """The reasons to choose from, by letter, in `lang` (default: course_lib.lang's choice); the notebook prints
+    them."""
+    return {k: text(f"lr_run.reason.{k}", lang) for k in REASON_LETTERS}
+
+
+def __getattr__(name: str):
+    """`LR_REASONS`, which notebooks handed out earlier import: the reasons in the language chosen when it is read."""
+    if name == "LR_REASONS":
+        return lr_reasons()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> Result:
@@ -307,8 +320,8 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
             raise fail("lr_run.flat", value=v, lo=lo, where=where, step=step)
         reason = answered(lr_reason, "lr_reason")
         key = str(reason).strip().lower()
-        if key not in LR_REASONS:
-            raise fail("lr_run.unknown_reason", reason=reason, letters=", ".join(LR_REASONS))
+        if key not in REASON_LETTERS:
+            raise fail("lr_run.unknown_reason", reason=reason, letters=", ".join(REASON_LETTERS))
         if key != "b":
             raise fail("lr_run.wrong_reason", f"lr_run.reason.{key}.hint", value=v, reason=text(f"lr_run.reason.{key}"),
                        step=step)
@@ -439,6 +452,12 @@ def exercise_title(ex: Exercise, lang: str | None = None) -> str:
     """The exercise's title in `lang` (default: course_lib.lang's choice): that language's catalog entry
     `<id>.title`, else the table's (English) title."""
     return TEXTS.get(lang or language(), {}).get(f"{ex.id}.title", ex.title)
+
+
+def exercise_step(ex: Exercise, lang: str | None = None) -> str:
+    """The lesson step `ex`'s hints point to, in `lang` (default: course_lib.lang's choice): that language's
+    catalog entry `<id>.lesson_step` (naming its edition's notebook sections), else the table's (English) step."""
+    return TEXTS.get(lang or language(), {}).get(f"{ex.id}.lesson_step", ex.lesson_step)
 
 
 def check(exercise: str, *answers, quiet: bool = False) -> Result:

@@ -1,6 +1,6 @@
 """Grade exercise notebooks: run each one apart, take its answers out, check them here, print exercise x student.
 
-    python -m course_lib.classroom.grade class/*.ipynb [--timeout 60] [--csv grades.csv]
+    python -m course_lib.classroom.grade class/*.ipynb [--timeout 60] [--csv grades.csv] [--lang zh]
 
 Nothing a notebook prints is trusted, and no checker runs where student code runs: a cell can print
 `EXERCISE sgdr PASS` or replace `check_sgdr`, since everything in a student's process can be read and changed
@@ -10,7 +10,8 @@ table `course_lib.classroom.exercises.EXERCISES` gives (the values, or the funct
 the sandbox with data only) and runs each exercise's checker in its own process. A notebook that crashes its
 process or runs past `--timeout` seconds is reported as such, and graded on the cells before the one that
 crashed or hung.
-Notebooks are not modified.
+Notebooks are not modified. `--lang zh` prints the table's words and the hints in Chinese (course_lib.lang's one
+switch); the `EXERCISE <id> PASS|FAIL` lines and the CSV's column names and result codes stay as they are.
 """
 from __future__ import annotations
 
@@ -19,13 +20,16 @@ import csv
 import re
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 
+from ..lang import LANGUAGES, set_language
 from .exercises import EXERCISES
+from .messages import text
 from .sandbox import Sandbox, SandboxDied, SandboxTimeout, StudentError
 
 MARKER_RE = re.compile(r"^EXERCISE (\S+) (PASS|FAIL)(?: (.*))?$")
@@ -36,7 +40,7 @@ class Graded:
     """One notebook's outcome: how the run ended and each exercise's last result (PASS|FAIL, hint)."""
     path: Path
     student: str
-    status: str = "ok"  # ok | timeout | crashed | unreadable
+    status: str = "ok"  # ok | timeout | crashed | unreadable (the CSV's codes; the table words them, grade.status.*)
     detail: str = ""
     results: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -67,11 +71,11 @@ def start_sandbox(g: Graded, cells: list[str], cwd: Path, timeout: float) -> San
             return Sandbox(cells[:upto], cwd, timeout)
         except SandboxTimeout as e:
             if g.status == "ok":
-                g.status, g.detail = "timeout", f"cell {e.cell + 1} still running after {timeout:g} s"
+                g.status, g.detail = "timeout", text("grade.detail.timeout", cell=e.cell + 1, timeout=timeout)
             upto = e.cell
         except SandboxDied as e:
             if g.status == "ok":
-                g.status, g.detail = "crashed", f"the process ended in cell {e.cell + 1}"
+                g.status, g.detail = "crashed", text("grade.detail.crashed", cell=e.cell + 1)
             upto = e.cell
 
 
@@ -87,7 +91,7 @@ def check_answers(g: Graded, cells: list[str], cwd: Path, timeout: float) -> Non
             except KeyError:
                 continue  # not answered: no such name in the notebook (shown as "-")
             except (StudentError, TypeError, SandboxTimeout, SandboxDied) as e:
-                g.results[ex.id] = ("FAIL", f"the answer could not be read ({e})")
+                g.results[ex.id] = ("FAIL", text("grade.unreadable_answer", error=e))
                 continue
             r = ex.check(*answers, quiet=True)
             g.results[ex.id] = ("PASS" if r.passed else "FAIL", " ".join(r.hint.split()) if not r.passed else "")
@@ -120,21 +124,31 @@ def exercise_ids(graded: list[Graded]) -> list[str]:
     return list(EXERCISES) + list(dict.fromkeys(extra))
 
 
+def width(s: str) -> int:
+    """Columns `s` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
 def table(graded: list[Graded]) -> str:
-    """Exercise rows x student columns (pass / FAIL / - for not reached), the run status, then every hint."""
+    """Exercise rows x student columns (pass / FAIL / - for not reached), the run status, then every hint; the
+    words in the chosen language (course_lib.lang)."""
     ids = exercise_ids(graded)
-    head = ["exercise"] + [g.student for g in graded]
-    rows = [[e] + [{"PASS": "pass", "FAIL": "FAIL"}.get(g.results.get(e, ("-",))[0], "-") for g in graded]
-            for e in ids]
-    rows.append(["passed"] + [f"{sum(r[0] == 'PASS' for r in g.results.values())}/{len(ids)}" for g in graded])
-    rows.append(["notebook"] + [g.status for g in graded])
-    lines = pd.DataFrame(rows, columns=head).to_string(index=False).splitlines()
-    lines.insert(1, "-" * len(lines[0]))
+    word = {"PASS": text("grade.pass"), "FAIL": text("grade.fail")}
+    head = [text("grade.col.exercise")] + [g.student for g in graded]
+    rows = [[e] + [word.get(g.results.get(e, ("-",))[0], "-") for g in graded] for e in ids]
+    rows.append([text("grade.row.passed")]
+                + [f"{sum(r[0] == 'PASS' for r in g.results.values())}/{len(ids)}" for g in graded])
+    rows.append([text("grade.row.notebook")] + [text(f"grade.status.{g.status}") for g in graded])
+    with pd.option_context("display.unicode.east_asian_width", True):  # columns line up with Chinese words too
+        lines = pd.DataFrame(rows, columns=head).to_string(index=False).splitlines()
+    lines.insert(1, "-" * width(lines[0]))
     notes = []
     for g in graded:
         if g.status != "ok":
-            notes.append(f"{g.student}: notebook {g.status}: {g.detail}")
-        notes += [f"{g.student} / {e}: {hint}" for e, (res, hint) in g.results.items() if res == "FAIL" and hint]
+            notes.append(text("grade.note.status", student=g.student, status=text(f"grade.status.{g.status}"),
+                              detail=g.detail))
+        notes += [text("grade.note.hint", student=g.student, exercise=e, hint=hint)
+                  for e, (res, hint) in g.results.items() if res == "FAIL" and hint]
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
@@ -159,8 +173,9 @@ def grade(paths: list[str | Path], timeout: float = 60, progress: bool = True) -
         t = time.perf_counter()
         g = run_notebook(p, timeout, name)
         if progress:
-            print(f"{name}: {g.status}, {sum(r[0] == 'PASS' for r in g.results.values())} passed "
-                  f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
+            print(text("grade.progress", name=name, status=text(f"grade.status.{g.status}"),
+                       passed=sum(r[0] == "PASS" for r in g.results.values()), seconds=time.perf_counter() - t),
+                  file=sys.stderr, flush=True)
         out.append(g)
     return out
 
@@ -170,11 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="+", help="student notebooks (.ipynb)")
     p.add_argument("--timeout", type=float, default=60, help="seconds allowed for each whole notebook (default 60)")
     p.add_argument("--csv", help="also write one row per student and exercise to this CSV file")
+    p.add_argument("--lang", choices=LANGUAGES,
+                   help="language of the table's words and the hints (default: COURSE_LIB_LANG, else English)")
     a = p.parse_args(argv)
+    if a.lang:
+        set_language(a.lang)  # before any check: hints and the table's words come out in it
     graded = grade(a.notebooks, a.timeout)
     print(table(graded))
     if a.csv:
-        print(f"wrote {write_csv(graded, a.csv)}")
+        print(text("grade.wrote", path=write_csv(graded, a.csv)))
     return 0
 
 

@@ -5,13 +5,14 @@
 A text is a `str.format` template; the checker fills its fields (numbers keep their format spec here, so a
 translation can move them). Keys are `<exercise>.<what>` for one exercise's texts and `common.<what>` for
 those every checker shares; a key ending in `.hint` is a hint, and `<key>.hint` is the hint that goes with
-the message `<key>`. A second language is a second table under its code (e.g. "zh"): a key it lacks falls
-back to English, so a translation can grow one text at a time. The grader's `EXERCISE <id> PASS|FAIL` line is
-not text for people and stays out of here.
+the message `<key>`. A second language is a second table under its code: Chinese is `ZH`, in messages_zh.py,
+with a text for every key (a key a table lacks falls back to English). The grader's `EXERCISE <id> PASS|FAIL`
+line is not text for people and stays out of here; the grader's table words (`grade.*`) are in.
 """
 from __future__ import annotations
 
 from ..lang import language  # the one switch (set_language / COURSE_LIB_LANG) chooses these texts too
+from .messages_zh import ZH
 
 EN = {
     # ---- shared by every checker: the result line, and the student's code or value not being usable -------
@@ -235,9 +236,29 @@ EN = {
     "tta_noise.noise.hint": "a change smaller than two standard errors is within the noise: another seed or another "
                             "validation set could give the opposite; see {step}",
     "tta_noise.real.hint": "a gain of more than two standard errors is unlikely to be luck; see {step}",
+
+    # ---- the grader's words for the teacher (the EXERCISE <id> PASS|FAIL lines and the CSV stay as they are) --
+    "grade.col.exercise": "exercise",
+    "grade.pass": "pass",
+    "grade.fail": "FAIL",
+    "grade.row.passed": "passed",
+    "grade.row.notebook": "notebook",
+    "grade.status.ok": "ok",
+    "grade.status.timeout": "timeout",
+    "grade.status.crashed": "crashed",
+    "grade.status.unreadable": "unreadable",
+    "grade.note.status": "{student}: notebook {status}: {detail}",
+    "grade.note.hint": "{student} / {exercise}: {hint}",
+    "grade.progress": "{name}: {status}, {passed} passed ({seconds:.0f} s)",
+    "grade.wrote": "wrote {path}",
+    "grade.detail.timeout": "cell {cell} still running after {timeout:g} s",
+    "grade.detail.crashed": "the process ended in cell {cell}",
+    "grade.unreadable_answer": "the answer could not be read ({error})",
 }
 
-TEXTS: dict[str, dict[str, str]] = {"en": EN}  # language code -> key -> template
+# language code -> key -> template; the Chinese table also holds each exercise's `<id>.title` and `<id>.lesson_step`
+# (English keeps those in the table of exercises)
+TEXTS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 
 def text(key: str, lang: str | None = None, **fields) -> str:

@@ -6,6 +6,11 @@
 # and which lesson step to re-read. Exercises 7 to 9 read a small run you make in this notebook: the checks
 # judge your answer against that run's own numbers. Everything runs in seconds on a CPU, offline.
 
+# %% [markdown] lang="zh"
+# # 练习 — 第 2 课：学习速率调度、学习速率、测试数据修饰、对数损失和提交文件
+#
+# 关于第 2 课所讲内容的简短练习。在每个标有 `# YOUR CODE` 的单元格中写下你的答案，然后运行它下面的检查单元格：它会在几个例子上试验你的答案，告诉你它期望什么、得到了什么，以及应该重读课程的哪一步。练习 7 到 9 读取你在这个笔记本中做的一次小规模训练：检查会用那次训练自己的数字来评判你的答案。所有内容在 CPU 上几秒钟就能跑完，不用联网。文中的术语见[术语表](../../zh/术语表.md)。
+
 # %%
 # %matplotlib inline
 import math
@@ -14,11 +19,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from course_lib import ConvLearner, ImageClassifierData, set_seed, tfms_from_model, transforms_side_on
-from course_lib.classroom.exercises import LR_REASONS, check, lr_find_record, summary
+from course_lib import (ConvLearner, ImageClassifierData, set_language, set_seed, tfms_from_model,
+                        transforms_side_on)
+from course_lib.classroom.exercises import check, lr_find_record, lr_reasons, summary
+from course_lib.lang import say
 from course_lib.plots import loss_ylim
 from course_lib.schedules import smooth
 from course_lib.synthetic import find_sample
+
+set_language("en")  # the checkers' feedback, and what the cells print, in this notebook's language
 
 # %% [markdown]
 # ## EXERCISE sgdr
@@ -30,6 +39,15 @@ from course_lib.synthetic import find_sample
 # - the first 1/20 of the *first* cycle is a warm-up at 1/100 of the rate;
 # - within a cycle the multiplier follows half a cosine from 1 down towards 0;
 # - cycle k lasts `cycle_len * cycle_mult**k` epochs, then the rate restarts at 1.
+
+# %% [markdown] lang="zh"
+# ## EXERCISE sgdr
+#
+# 写出 `lr_at(it, n_batch, cycle_len, cycle_mult)`：在每个遍历有 `n_batch` 个批次的 `fit(lr, n_cycle, cycle_len=cycle_len, cycle_mult=cycle_mult)` 中，第 `it` 次迭代（从 0 数起）时基础学习速率的倍数。记住笔记本 03 的三条规则：
+#
+# - *第一个*周期的最初 1/20 是预热，学习速率为设定值的 1/100；
+# - 在一个周期内，倍数沿半个余弦从 1 降向 0；
+# - 第 k 个周期长 `cycle_len * cycle_mult**k` 个遍历，之后学习速率重置为 1。
 
 # %%
 # SOLUTION
@@ -52,6 +70,11 @@ def lr_at(it, n_batch, cycle_len, cycle_mult):
 # smoothed loss against the lr, as `learn.sched.plot()` does (the climb at the end runs off the top, so that the
 # descent fills the plot). Set `lr_pick` to the learning rate you would train with.
 
+# %% [markdown] lang="zh"
+# ## EXERCISE lr_find
+#
+# `lrs` 和 `losses` 是一次虚构的扫描：由一个公式加上噪声生成，看起来像 `learn.lr_find()` 记录下来的数据，即学习速率从 1e-5 增大到 10 的过程中每个批次的损失。图中画的是平滑后的损失与学习速率的关系，和 `learn.sched.plot()` 一样（末尾的上升部分超出了图的上边，好让下降段占满整幅图）。把 `lr_pick` 设为你会用来训练的学习速率。
+
 # %%
 lrs, losses = lr_find_record()
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -73,6 +96,11 @@ lr_pick = 1e-2
 # With `lr = 1e-2` for the head, choose the three rates for a model fine-tuned on **photos** (dogs and cats,
 # much like ImageNet) and for one fine-tuned on **satellite images**.
 
+# %% [markdown] lang="zh"
+# ## EXERCISE diff_lrs
+#
+# `learn.unfreeze()` 之后，每个层组传入一个学习速率：`[前部的层, 中部的层, 全连接层]`。全连接层用 `lr = 1e-2`，分别为在**照片**（猫和狗，与 ImageNet 的图片很相似）上微调的模型和在**卫星图像**上微调的模型选出这三个学习速率。
+
 # %%
 lr = 1e-2
 
@@ -87,6 +115,11 @@ lrs_satellite = np.array([lr / 9, lr / 3, lr])
 # `learn.TTA()` returns log-probabilities of shape `(n_aug + 1, N, C)`: the plain pass, then `n_aug`
 # augmented ones. Write `average_tta(log_preds)` returning the `(N, C)` probabilities to score.
 
+# %% [markdown] lang="zh"
+# ## EXERCISE tta
+#
+# `learn.TTA()` 返回形状为 `(n_aug + 1, N, C)` 的对数概率：先是原图的一次预测，然后是 `n_aug` 次修饰后的预测。写出 `average_tta(log_preds)`，返回用来评分的 `(N, C)` 概率。
+
 # %%
 # SOLUTION
 def average_tta(log_preds):
@@ -98,6 +131,11 @@ def average_tta(log_preds):
 #
 # Write `my_log_loss(y, probs)` for integer labels `y` (N,) and probabilities `probs` (N, C). It must match
 # `course_lib.metrics.log_loss`, including what happens when a probability is exactly 0 or 1.
+
+# %% [markdown] lang="zh"
+# ## EXERCISE log_loss
+#
+# 为整数标签 `y`（形状为 (N,)）和概率 `probs`（形状为 (N, C)）写出 `my_log_loss(y, probs)`。它必须与 `course_lib.metrics.log_loss` 的结果一致，包括概率恰好为 0 或 1 时的处理。
 
 # %%
 # SOLUTION
@@ -112,6 +150,11 @@ def my_log_loss(y, probs, eps=1e-15):
 #
 # Write `make_df(probs, fnames, classes)` returning the DataFrame to save as the submission: a column `id`
 # (the file name without folder or suffix: `'test/0a1b.jpg'` becomes `'0a1b'`), then one column per class.
+
+# %% [markdown] lang="zh"
+# ## EXERCISE submission
+#
+# 写出 `make_df(probs, fnames, classes)`，返回要保存为提交文件的 DataFrame：一列 `id`（去掉文件夹和扩展名的文件名：`'test/0a1b.jpg'` 变成 `'0a1b'`），然后每个类别一列。
 
 # %%
 # SOLUTION
@@ -128,6 +171,11 @@ def make_df(probs, fnames, classes):
 # images of the offline dogs-vs-cats sample, training only the head on cached activations
 # (`precompute=True`). It takes a few seconds. First the lr finder, plotted as `learn.sched.plot()` would,
 # without the suggestion marked:
+
+# %% [markdown] lang="zh"
+# ## EXERCISE lr_run
+#
+# 练习 7 到 9 读取你在这里做的一次训练：用带 ImageNet 权重的 EfficientNet-Lite0，在离线猫狗样本的 64 像素小图片上，只在缓存的激活值上训练全连接层（`precompute=True`），几秒钟就能完成。先运行学习速率查找，像 `learn.sched.plot()` 那样画出曲线，但不标出建议值：
 
 # %%
 PATH = find_sample("dogscats")  # the repository's data/dogscats_sample (made if missing: a few seconds)
@@ -153,8 +201,11 @@ plt.show()
 # Set `my_lr` to the learning rate you would train this model with, read off your plot, and `lr_reason` to the
 # letter of the reason:
 
+# %% [markdown] lang="zh"
+# 把 `my_lr` 设为你从图上读出的、会用来训练这个模型的学习速率，再把 `lr_reason` 设为理由前面的字母：
+
 # %%
-for letter, why in LR_REASONS.items():
+for letter, why in lr_reasons().items():
     print(f"{letter}: {why}")
 
 # %%
@@ -168,6 +219,11 @@ lr_reason = "b"
 # Two runs from the same start. Run A trains the lesson's head, which has dropout, for three epochs at a small
 # rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
 # and the curves below them.
+
+# %% [markdown] lang="zh"
+# ## EXERCISE fit_verdict
+#
+# 从同一个起点出发的两次运行。运行 A 以较小的学习速率训练课程中带 dropout 的全连接层，共三个遍历。运行 B 以较大的学习速率训练一个没有 dropout（`ps=0`）的全连接层，共 12 个遍历。读一读两张遍历结果表和下面的曲线。
 
 # %%
 set_seed(0)
@@ -197,6 +253,9 @@ plt.show()
 # %% [markdown]
 # Set `verdict_a` and `verdict_b` to `"underfitting"`, `"overfitting"` or `"neither"`.
 
+# %% [markdown] lang="zh"
+# 把 `verdict_a` 和 `verdict_b` 设为 `"underfitting"`（欠拟合）、`"overfitting"`（过拟合）或 `"neither"`（都不是）。
+
 # %%
 # SOLUTION
 verdict_a = "underfitting"  # training loss above validation loss: dropout handicaps training, it has not fit yet
@@ -212,9 +271,14 @@ verdict_b = "overfitting"   # training loss far below validation loss, and valid
 # `n` images, the change is `d = (fixed - broke) / n`, and its paired standard error is
 # `sqrt(fixed + broke - n * d**2) / n`.
 
+# %% [markdown] lang="zh"
+# ## EXERCISE tta_noise
+#
+# `learn.TTA()` 用运行 A 的模型，对验证图片原样预测一次、再修饰后预测 4 次。像笔记本 01 那样，在同一批图片上评判测试数据修饰带来的变化：数出它改对的图片数 `fixed`（原图预测错、取平均后的概率预测对）和改错的图片数 `broke`（正好相反），再算出这个变化的配对标准误差 `delta_se`，并把 `tta_helped` 设为这个变化是否超过两倍标准误差。共有 `n` 张图片时，变化为 `d = (fixed - broke) / n`，其配对标准误差为 `sqrt(fixed + broke - n * d**2) / n`。
+
 # %%
 tta_log_preds, y_valid = learn_a.TTA()
-print(f"{len(y_valid)} validation images: one image is {1 / len(y_valid):.3f} of accuracy")
+print(say("exercises.validation_images", n=len(y_valid), share=1 / len(y_valid)))
 
 # %%
 # SOLUTION
@@ -229,6 +293,9 @@ tta_helped = d > 2 * delta_se
 
 # %% [markdown]
 # ## Your score
+
+# %% [markdown] lang="zh"
+# ## 你的成绩
 
 # %%
 # NBVAL_CHECK_OUTPUT
