@@ -204,3 +204,16 @@ def test_unknown_language_or_key_says_what_exists():
         text("common.no_answer", "fr", name="x")
     with pytest.raises(KeyError, match="no text 'common.nope'"):
         text("common.nope")
+
+
+def test_find_sample_makes_a_missing_sample_in_the_repositorys_data_folder(tmp_path, monkeypatch):
+    """A fresh clone has data/ (its README) but no sample: exercises/ and exercises/zh/ must both use data/."""
+    import course_lib.synthetic.samples as samples
+    (tmp_path / "data").mkdir()
+    deep = tmp_path / "notebooks" / "exercises" / "zh"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    made = []
+    monkeypatch.setattr(samples, "ensure_sample", lambda name, root: made.append(Path(root).resolve()) or root)
+    samples.find_sample("dogscats")
+    assert made == [(tmp_path / "data").resolve()]

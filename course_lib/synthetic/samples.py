@@ -213,8 +213,10 @@ def ensure_sample(name: str, root: str | Path = "data") -> Path:
 
 
 def find_sample(name: str = "dogscats") -> Path:
-    """The generated sample `name`: the nearest data/<name>_sample in this folder or one above, else made in ./data."""
+    """The generated sample `name`: the nearest data/<name>_sample in this folder or one above, else made in the
+    nearest data/ folder (the repository's, from notebooks/exercises/ and notebooks/exercises/zh/ alike)."""
+    from ..lesson import data_root
     for d in [Path.cwd(), *Path.cwd().parents]:
         if sample_path(name, d / "data").is_dir():  # a notebook in notebooks/exercises finds the repository's data/
             return ensure_sample(name, root=d / "data")
-    return ensure_sample(name, root="data")
+    return ensure_sample(name, root=data_root())
