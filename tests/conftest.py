@@ -89,3 +89,13 @@ def script(monkeypatch):
         monkeypatch.syspath_prepend(str(ROOT / folder))  # for the script's own sibling imports too (_common)
         return importlib.import_module(name)
     return load
+
+
+@pytest.fixture
+def chosen(monkeypatch):
+    """No language chosen (English) before the test, and none left chosen after it."""
+    from course_lib import lang
+    monkeypatch.setattr(lang, "_chosen", None)
+    monkeypatch.delenv("COURSE_LIB_LANG", raising=False)
+    yield
+    lang._chosen = None

@@ -1,7 +1,6 @@
 """The exercises in Chinese: every checker and grader text has a Chinese twin with the same fields, each exercise a
 Chinese title and lesson step; the one language switch turns the checkers' feedback, the lr reasons and the
 grader's words Chinese, and the machine-read lines stay as they are."""
-import importlib.util
 import json
 import re
 import string
@@ -25,23 +24,8 @@ EX_DIR = NB_DIR / "exercises"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from test_exercise_table import build  # noqa: E402  (notebooks/build.py, loaded once)
 
-
-build = _load(NB_DIR / "build.py")
-
-
-@pytest.fixture
-def chosen(monkeypatch):
-    """No language chosen (English) before the test, and none left chosen after it."""
-    monkeypatch.setattr(lang, "_chosen", None)
-    monkeypatch.delenv("COURSE_LIB_LANG", raising=False)
-    yield
-    lang._chosen = None
 
 
 def fields(template: str) -> set[str]:

@@ -11,14 +11,6 @@ from course_lib.lang import catalog, language, say, set_language
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture
-def chosen(monkeypatch):
-    """Restore the process's language after a test that switches it."""
-    monkeypatch.setattr(lang, "_chosen", None)
-    monkeypatch.delenv("COURSE_LIB_LANG", raising=False)
-    yield
-    lang._chosen = None
-
 
 def fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
