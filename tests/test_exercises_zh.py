@@ -11,7 +11,6 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_lib import lang
 from course_lib.classroom import exercises as ex
 from course_lib.classroom.grade import Graded, main, table
 from course_lib.classroom.messages import EN, TEXTS, text
