@@ -10,8 +10,9 @@ Each (side, workers) row keeps its learner or model, and its persistent workers,
 workers start before anything trains: forked from a process that has trained (a few GB of heap) a worker
 costs the trainer copy-on-write page faults afterwards (seconds, once per fork, as in a notebook's first fit
 with workers), and keeps its own copy of every page the trainer writes (26 such workers ran the 24 GB machine
-out of memory). Then each row's first fit is reported apart (for course_lib it includes timing the first
-batches), and `--rounds` rounds of one epoch per row follow, in an order that rotates so that load on the
+out of memory). Then each row's first fit is reported apart, in an order that alternates the sides (for
+course_lib it includes timing the first batches at the cores the workers leave, see course_lib.threads),
+and `--rounds` rounds of one epoch per row follow, in an order that rotates so that load on the
 machine hits every row alike. The ratios use the medians of the rounds. Ratios: course_lib against the
 best plain row of the setting, and each row against the best row of the setting (either side).
 
@@ -150,7 +151,10 @@ def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], r
                 start = rows[(side, w)].start = copy.deepcopy(model.state_dict())
         else:
             rows[(side, w)] = PlainLoop(folder, copy.deepcopy(model), sz, bs, nw, start)
-    first = {k: rows[k].epoch() for k in keys}
+    # first fits interleaved (course_lib w, plain w, ...): the process's own first-use costs (allocator, kernel
+    # set-up) fall on whichever row goes first, so neither side gets them all
+    order = [k for pair in zip(keys[:len(workers)], keys[len(workers) + 1:]) for k in pair] + [keys[len(workers)]]
+    first = {k: rows[k].epoch() for k in order}
     print("  first fit: " + ", ".join(f"{s} {w} {first[(s, w)]:.2f}" for s, w in keys), flush=True)
     times: dict = {k: [] for k in keys}
     for r in range(rounds):
@@ -161,12 +165,13 @@ def run_setting(folder: Path, arch: str, sz: int, bs: int, workers: list[int], r
     med = {k: statistics.median(v) for k, v in times.items()}
     best_plain = min(v for (s, _), v in med.items() if s == "plain")
     best = min(med.values())
-    print("\n| side | workers | model threads | first fit (s) | epoch (s), median | plain best / this | best / this |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| side | workers | model threads | first fit (s) | its extra over the median (s) | epoch (s), median "
+          "| plain best / this | best / this |")
+    print("|---|---|---|---|---|---|---|---|")
     for key in keys:
         side, w = key
         print(f"| {side} | {w if w != 'default' else 'default: ' + rows[key].describe().split(' ')[0]} | "
-              f"{rows[key].describe().split(', ')[1].split()[0]} | {first[key]:.2f} | "
+              f"{rows[key].describe().split(', ')[1].split()[0]} | {first[key]:.2f} | {first[key] - med[key]:+.2f} | "
               f"{med[key]:.2f} | {best_plain / med[key]:.2f}x | {best / med[key]:.2f}x |")
     cl = [med[k] for k in keys if k[0] == "course_lib"]
     print(f"course_lib rows against the best plain row: {best_plain / max(cl):.2f}x (slowest) to "

@@ -1,4 +1,5 @@
 """The benchmark scripts' own helpers: they must keep working, since BENCHMARKS.md quotes them."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,14 @@ def test_workers_bench_runs_on_tiny_data(tiny_path, script, capsys):
                                                     ["| course_lib", "default: 0"], ["| plain", "0"], ["| plain", "1"]]
     assert all(r.endswith("x |") for r in rows)
     assert "course_lib rows against the best plain row:" in out and "16 training / 8 validation images" in out
+
+
+def test_first_fit_bench_runs_both_orders_on_tiny_data(tiny_path):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "first_fit.py"), "--data", str(tiny_path),
+                          "--setting", "resnet_mini@32:8", "--workers", "0", "--epochs", "2", "--train", "16",
+                          "--valid", "8"], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [line.split(" | ") for line in out.stdout.splitlines() if line.startswith("| 0 |")]
+    assert [r[1] for r in rows] == ["course_lib", "plain"]  # one process for each order
+    assert all(float(x) > 0 for r in rows for x in r[2:6]) and all(r[6].endswith("x |") for r in rows)
