@@ -3,8 +3,10 @@
     set_language("zh")      # or COURSE_LIB_LANG=zh in the environment
     say("steps.kept", name=..., verdict=...)
 
-Every sentence lives once, in a table of `course_lib/text/` keyed by a dotted name, with one text per language;
-the code that prints it is shared by both editions. Library errors stay in English, as the ecosystem's do.
+Every sentence lives once, keyed by a dotted name, with one text per language: the notebooks' and the library's in
+the tables of `course_lib/text/`, the exercise checkers' and the grader's in `course_lib/classroom/messages.py`
+(one table a language there, as they are long). Both are read through `say` and the one switch; the code that
+prints a sentence is shared by both editions. Library errors stay in English, as the ecosystem's do.
 """
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import importlib
 import os
 
 LANGUAGES = ("en", "zh")
-# modules of course_lib.text, each with a TEXT dict
+# modules of course_lib.text, each with TEXT = {key: {language: text}}: the notebooks' and the library's sentences
 TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03", "exercises")
+# the exercise checkers' and the grader's sentences, TEXTS = {language: {key: text}}: long tables, one a language
+CHECKERS = "course_lib.classroom.messages"
 
 _chosen: str | None = None
 _catalog: dict[str, dict[str, str]] | None = None
@@ -35,28 +39,46 @@ def language() -> str:
     return env if env in LANGUAGES else "en"
 
 
+def _merge(merged: dict[str, dict[str, str]], table: dict[str, dict[str, str]], where: str) -> None:
+    clash = merged.keys() & table.keys()
+    if clash:
+        raise KeyError(f"text keys defined twice ({where}): {sorted(clash)}")
+    merged.update(table)
+
+
 def catalog() -> dict[str, dict[str, str]]:
     """Every sentence, by key: {key: {'en': text, 'zh': text}}, from all tables (loaded once)."""
     global _catalog
     if _catalog is None:
         merged: dict[str, dict[str, str]] = {}
         for name in TABLES:
-            table = importlib.import_module(f"course_lib.text.{name}").TEXT
-            clash = merged.keys() & table.keys()
-            if clash:
-                raise KeyError(f"text keys defined twice: {sorted(clash)}")
-            merged.update(table)
+            _merge(merged, importlib.import_module(f"course_lib.text.{name}").TEXT, f"course_lib.text.{name}")
+        by_key: dict[str, dict[str, str]] = {}
+        for code, texts in importlib.import_module(CHECKERS).TEXTS.items():
+            for key, t in texts.items():
+                by_key.setdefault(key, {})[code] = t
+        _merge(merged, by_key, CHECKERS)
         _catalog = merged
     return _catalog
 
 
-def say(key: str, /, **values) -> str:
-    """The sentence `key` in the chosen language, filled with `values` (str.format fields, e.g. {acc:.3f}).
+def template(key: str, lang: str | None = None, default: str | None = None) -> str:
+    """The unfilled text `key` in `lang` (default: the chosen language), else in English, else `default`."""
+    code = lang or language()
+    if code not in LANGUAGES:
+        raise ValueError(f"no texts in language {code!r}; the catalog has {', '.join(map(repr, LANGUAGES))}")
+    entry = catalog().get(key, {})
+    found = entry.get(code) or entry.get("en") or default
+    if found is None:
+        raise KeyError(f"no text {key!r}; add it to a table in course_lib/text/ (or, for the exercise checkers, "
+                       f"to {CHECKERS})")
+    return found
 
-    A sentence with no text in the chosen language falls back to English; the tests make sure none is missing.
+
+def say(key: str, /, lang: str | None = None, **values) -> str:
+    """The sentence `key` in `lang` (default: the chosen language), filled with `values` (str.format fields, e.g.
+    {acc:.3f}).
+
+    A sentence with no text in that language falls back to English; the tests make sure none is missing.
     """
-    entry = catalog().get(key)
-    if entry is None:
-        raise KeyError(f"no text {key!r}; add it to a table in course_lib/text/")
-    return (entry.get(language()) or entry["en"]).format(**values)
-
+    return template(key, lang).format(**values)

@@ -12,7 +12,8 @@ import pytest
 from course_lib.classroom import exercises as ex
 from course_lib.classroom import feedback, grade, messages
 from course_lib.classroom.grade import Graded, run_notebook, table
-from course_lib.classroom.messages import EN, hint_keys, text
+from course_lib.classroom.messages import EN, hint_keys
+from course_lib.lang import catalog, say
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 SRC = NB_DIR / "exercises" / "src" / "solutions.py"
@@ -154,7 +155,7 @@ def test_the_source_must_follow_the_table(tmp_path, edit, words):
 # ---- the message catalog --------------------------------------------------------------------------------------
 
 def _keys_in_source() -> set[str]:
-    """Every catalog key written out in the classroom modules (`fail("x.y"`, `text("x.y"`, ... and hints)."""
+    """Every catalog key written out in the classroom modules (`fail("x.y"`, `say("x.y"`, ... and hints)."""
     prefixes = "|".join(["common", "result", "summary", "grade", *ex.EXERCISES])
     found = set()
     for path in CLASSROOM.glob("*.py"):
@@ -183,16 +184,19 @@ def test_every_catalog_text_is_used():
 
 
 def test_checker_texts_come_from_the_catalog(monkeypatch):
-    monkeypatch.setitem(EN, "lr_find.past_min.hint", "CATALOG {step}")
+    monkeypatch.setitem(catalog()["lr_find.past_min.hint"], "en", "CATALOG {step}")
     r = ex.check_lr_pick(5.0, quiet=True)
     assert not r.passed and r.hint == f"CATALOG {ex.EXERCISES['lr_find'].lesson_step}"
 
 
-def test_a_second_language_goes_through_text(monkeypatch):
-    monkeypatch.setitem(messages.TEXTS, "zh", {"common.no_answer": "`{name}` 还没有答案",
-                                               "result.not_yet": "[{exercise}] 还没有: {message}"})
-    assert text("common.no_answer", "zh", name="lr_pick") == "`lr_pick` 还没有答案"
-    assert text("common.no_answer.hint", "zh", name="lr_pick") == "replace the `...` after `lr_pick =` with your answer"
+def test_a_language_goes_through_the_one_catalog(monkeypatch):
+    """The checkers read course_lib.lang's catalog, which holds their table; a text missing in a language is English."""
+    assert catalog()["common.no_answer"] == {"en": EN["common.no_answer"], "zh": messages.TEXTS["zh"]["common.no_answer"]}
+    monkeypatch.setitem(catalog()["common.no_answer"], "zh", "`{name}` 还没有答案")
+    monkeypatch.setitem(catalog()["result.not_yet"], "zh", "[{exercise}] 还没有: {message}")
+    monkeypatch.delitem(catalog()["common.no_answer.hint"], "zh")
+    assert say("common.no_answer", "zh", name="lr_pick") == "`lr_pick` 还没有答案"
+    assert say("common.no_answer.hint", "zh", name="lr_pick") == "replace the `...` after `lr_pick =` with your answer"
     monkeypatch.setenv("COURSE_LIB_LANG", "zh")  # the one switch of course_lib.lang switches every checker
     r = ex.check_lr_pick(..., quiet=True)
     assert r.message == "`lr_pick` 还没有答案" and str(r).startswith("[lr_find] 还没有: ")
@@ -201,9 +205,9 @@ def test_a_second_language_goes_through_text(monkeypatch):
 
 def test_unknown_language_or_key_says_what_exists():
     with pytest.raises(ValueError, match=r"no texts in language 'fr'; the catalog has 'en', 'zh'"):
-        text("common.no_answer", "fr", name="x")
+        say("common.no_answer", "fr", name="x")
     with pytest.raises(KeyError, match="no text 'common.nope'"):
-        text("common.nope")
+        say("common.nope")
 
 
 def test_find_sample_makes_a_missing_sample_in_the_repositorys_data_folder(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import pytest
 
 from course_lib.classroom import exercises as ex
 from course_lib.classroom.grade import Graded, main, table
-from course_lib.classroom.messages import EN, TEXTS, text
+from course_lib.classroom.messages import EN, TEXTS
 from course_lib.classroom.messages_zh import ZH
 from course_lib.lang import set_language
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from course_lib import lang
+from course_lib.classroom.exercises import EXERCISES
 from course_lib.lang import catalog, language, say, set_language
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -19,6 +20,9 @@ def fields(text: str) -> set[str]:
 @pytest.mark.parametrize("key", sorted(catalog()))
 def test_every_sentence_has_both_languages_with_the_same_fields(key):
     entry = catalog()[key]
+    if key.endswith((".title", ".lesson_step")) and key.split(".")[0] in EXERCISES:
+        assert set(entry) == {"zh"}, key  # the English is the table of exercises' own (test_exercises_zh)
+        return
     assert set(entry) == {"en", "zh"}, f"{key}: languages {sorted(entry)}"
     assert fields(entry["en"]) == fields(entry["zh"]), f"{key}: the two texts take different values"
     # an English word outside the fields (not "GPU", "±" or "sz={sz}") must come out Chinese

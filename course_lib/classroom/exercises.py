@@ -31,8 +31,8 @@ from ..synthetic import find_sample  # noqa: F401  (its old home: handed-out not
 from .cases import (SGDR_CASES, fit_diagnosis, log_loss_cases, lr_find_record, lr_find_suggestion, lr_range, restarts,
                     submission_case, tta_cases, tta_gain)
 from .feedback import Feedback, Result, answered, array, call, epochs, fail, listed, number, short
-from ..lang import language
-from .messages import TEXTS, hint_keys, text
+from ..lang import say, template
+from .messages import hint_keys
 
 _results: dict[str, Result] = {}  # latest result per exercise in this session, for summary()
 
@@ -94,9 +94,9 @@ def check_sgdr(lr_at, quiet: bool = False) -> Result:
             have = restarts(got, n_batch, length)
             if have != want:
                 gaps = set(np.round(np.diff([0] + have), 2))
-                said = text("sgdr.restarts_after", epochs=epochs(have)) if have else text("sgdr.restarts_never")
+                said = say("sgdr.restarts_after", epochs=epochs(have)) if have else say("sgdr.restarts_never")
                 if len(have) > 1 and len(gaps) == 1:
-                    said = text("sgdr.restarts_every", every=have[0], epochs=epochs(have))
+                    said = say("sgdr.restarts_every", every=have[0], epochs=epochs(have))
                 raise fail("sgdr.restarts", case=case, n_cycle=n_cycle, said=said, want=epochs(want),
                            cycle_mult=cycle_mult, step=step)
             q = length // 4 + 1  # a quarter into the first cycle: cosine and straight line differ most here
@@ -106,7 +106,7 @@ def check_sgdr(lr_at, quiet: bool = False) -> Result:
             i = int(np.argmax(np.abs(got - ref) > 1e-6))
             raise fail("sgdr.differs", it=i, case=case, got=got[i], want=ref[i], batch=i - int(i // n_batch) * n_batch,
                        epoch=i // n_batch, step=step)
-        return text("sgdr.passed", n=len(SGDR_CASES))
+        return say("sgdr.passed", n=len(SGDR_CASES))
     return _run("sgdr", check, quiet)
 
 
@@ -121,12 +121,12 @@ def check_lr_pick(lr_pick, lrs: np.ndarray | None = None, losses: np.ndarray | N
             lrs, losses = lr_find_record()
         v = number(answered(lr_pick, "lr_pick"), "lr_pick")
         sugg, at_min = lr_find_suggestion(lrs, losses)
-        why = text("lr_find.why", at_min=at_min, sugg=sugg)
+        why = say("lr_find.why", at_min=at_min, sugg=sugg)
         if v <= 0:
             raise fail("lr_find.not_positive", value=v, why=why)
         ratio = v / sugg
         if 1 / 3 <= ratio <= 3:
-            return text("lr_find.passed", value=v, why=why)
+            return say("lr_find.passed", value=v, why=why)
         if ratio < 1 / 3:
             raise fail("lr_find.too_low", value=v, times=1 / ratio, sugg=sugg, why=why, step=step)
         if v < at_min * 3:
@@ -155,7 +155,7 @@ def check_diff_lrs(lrs_photos, lrs_satellite, quiet: bool = False) -> Result:
         photos, satellite = [float(np.exp(np.mean(np.log(a[1:] / a[:-1])))) for a in arrs]  # geometric mean step
         photos_ok, sat_ok = 5 <= photos <= 20, 2 <= satellite <= 5
         if photos_ok and sat_ok:
-            return text("diff_lrs.passed", photos=photos, satellite=satellite)
+            return say("diff_lrs.passed", photos=photos, satellite=satellite)
         if 2 <= photos <= 5 and 5 <= satellite <= 20:
             raise fail("diff_lrs.swapped", photos=photos, satellite=satellite, step=step)
         if not sat_ok:
@@ -193,10 +193,10 @@ def check_tta(average_tta, quiet: bool = False) -> Result:
                 raise fail("tta.first_only", k=k)
             if np.allclose(got, np.exp(lp[1:]).mean(0), atol=1e-6):
                 raise fail("tta.no_plain", k=k)
-            rows = "" if np.allclose(got.sum(1), 1, atol=1e-6) else text("tta.rows_not_one")
+            rows = "" if np.allclose(got.sum(1), 1, atol=1e-6) else say("tta.rows_not_one")
             raise fail("tta.differs", got=np.round(got[0], 4).tolist(), want=np.round(ref[0], 4).tolist(), rows=rows,
                        step=step)
-        return text("tta.passed")
+        return say("tta.passed")
     return _run("tta", check, quiet)
 
 
@@ -226,7 +226,7 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
             if j == 1:
                 raise fail("log_loss.certain_wrong", **vs)
             raise fail("log_loss.got", **vs)
-        return text("log_loss.passed")
+        return say("log_loss.passed")
     return _run("log_loss", check, quiet)
 
 
@@ -263,7 +263,7 @@ def check_submission_df(make_df, quiet: bool = False) -> Result:
         if rep.ok:
             if not np.allclose(got[classes].to_numpy(float), probs, atol=1e-6):
                 raise fail("submission.other_probs")
-            return text("submission.passed", rows=len(df), n_classes=len(classes))
+            return say("submission.passed", rows=len(df), n_classes=len(classes))
         hint = None  # the catalog's own: see the lesson step
         if rep.extra_ids and any("." in i or "/" in i for i in rep.extra_ids):
             hint = "submission.ids.hint"
@@ -284,7 +284,7 @@ REASON_LETTERS = "abcd"
 def lr_reasons(lang: str | None = None) -> dict[str, str]:
     """The reasons to choose from, by letter, in `lang` (default: course_lib.lang's choice); the notebook prints
     them."""
-    return {k: text(f"lr_run.reason.{k}", lang) for k in REASON_LETTERS}
+    return {k: say(f"lr_run.reason.{k}", lang) for k in REASON_LETTERS}
 
 
 def __getattr__(name: str):
@@ -310,8 +310,8 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
             raise fail("lr_run.never_falls")
         v = number(answered(my_lr, "my_lr"), "my_lr")
         # the lesson's rule of thumb, a tenth of the lowest point, can land on the flat start of a short descent
-        short_descent = "" if hi / 10 > lo else text("lr_run.short_descent")
-        where = text("lr_run.where", lo=lo, hi=hi, tenth=hi / 10, short=short_descent)
+        short_descent = "" if hi / 10 > lo else say("lr_run.short_descent")
+        where = say("lr_run.where", lo=lo, hi=hi, tenth=hi / 10, short=short_descent)
         if v <= 0:
             raise fail("lr_run.not_positive", value=v, where=where)
         if v >= hi:
@@ -323,9 +323,9 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
         if key not in REASON_LETTERS:
             raise fail("lr_run.unknown_reason", reason=reason, letters=", ".join(REASON_LETTERS))
         if key != "b":
-            raise fail("lr_run.wrong_reason", f"lr_run.reason.{key}.hint", value=v, reason=text(f"lr_run.reason.{key}"),
+            raise fail("lr_run.wrong_reason", f"lr_run.reason.{key}.hint", value=v, reason=say(f"lr_run.reason.{key}"),
                        step=step)
-        return text("lr_run.passed", value=v, lo=lo, hi=hi)
+        return say("lr_run.passed", value=v, lo=lo, hi=hi)
     return _run("lr_run", check, quiet)
 
 
@@ -362,8 +362,8 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
                 best = int(np.argmin(val))
                 raise fail("fit_verdict.wrong", f"fit_verdict.{want}.hint", run=run, said=said, name=run.upper(),
                            trn=trn[-1], val=val[-1], best_val=val[best], best=best, step=step)
-            found.append(text("fit_verdict.run", run=run.upper(), verdict=want))
-        return text("fit_verdict.passed", runs=text("common.and").join(found))
+            found.append(say("fit_verdict.run", run=run.upper(), verdict=want))
+        return say("fit_verdict.passed", runs=say("common.and").join(found))
     return _run("fit_verdict", check, quiet)
 
 
@@ -399,12 +399,12 @@ def check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid, 
         if not isinstance(tta_helped, (bool, np.bool_)):
             raise fail("tta_noise.not_bool", value=short(tta_helped))
         real = ch.delta > 2 * ch.se
-        facts = text("tta_noise.facts", fixed=ch.fixed, broken=ch.broken, n=n, delta=ch.delta, se=ch.se,
+        facts = say("tta_noise.facts", fixed=ch.fixed, broken=ch.broken, n=n, delta=ch.delta, se=ch.se,
                      two_se=2 * ch.se)
         verdict = "tta_noise.real" if real else "tta_noise.noise"
         if bool(tta_helped) != real:
             raise fail("tta_noise.verdict", f"{verdict}.hint", said=bool(tta_helped), facts=facts, step=step)
-        return text(verdict, facts=facts)
+        return say(verdict, facts=facts)
     return _run("tta_noise", check, quiet)
 
 
@@ -451,13 +451,13 @@ EXERCISES: dict[str, Exercise] = _table(
 def exercise_title(ex: Exercise, lang: str | None = None) -> str:
     """The exercise's title in `lang` (default: course_lib.lang's choice): that language's catalog entry
     `<id>.title`, else the table's (English) title."""
-    return TEXTS.get(lang or language(), {}).get(f"{ex.id}.title", ex.title)
+    return template(f"{ex.id}.title", lang, default=ex.title)
 
 
 def exercise_step(ex: Exercise, lang: str | None = None) -> str:
     """The lesson step `ex`'s hints point to, in `lang` (default: course_lib.lang's choice): that language's
     catalog entry `<id>.lesson_step` (naming its edition's notebook sections), else the table's (English) step."""
-    return TEXTS.get(lang or language(), {}).get(f"{ex.id}.lesson_step", ex.lesson_step)
+    return template(f"{ex.id}.lesson_step", lang, default=ex.lesson_step)
 
 
 def check(exercise: str, *answers, quiet: bool = False) -> Result:
@@ -471,5 +471,5 @@ def summary() -> None:
     """Print how many exercises passed in this session (the latest try of each)."""
     passed = [e for e in EXERCISES if e in _results and _results[e].passed]
     todo = [e for e in EXERCISES if e not in passed]
-    print(text("summary.score", passed=len(passed), total=len(EXERCISES))
-          + (text("summary.todo", todo=", ".join(todo)) if todo else ""))
+    print(say("summary.score", passed=len(passed), total=len(EXERCISES))
+          + (say("summary.todo", todo=", ".join(todo)) if todo else ""))

@@ -1,7 +1,7 @@
 """What a student sees from a checker: the `Result`, the `Feedback` that stops a check at the first problem,
 and the helpers that turn the student's code and values into plain-words feedback instead of tracebacks.
 
-Every sentence comes from the catalog (`messages.text`); this module only picks the key and fills the fields.
+Every sentence comes from the catalog (`course_lib.lang.say`); this module only picks the key and fills the fields.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .messages import has, text
+from ..lang import say
+from .messages import has
 from .sandbox import SandboxTimeout, StudentError
 
 MARKER = "EXERCISE"  # grader lines: "EXERCISE <id> PASS" or "EXERCISE <id> FAIL <hint>"
@@ -29,8 +30,8 @@ class Result:
         return self.passed
 
     def __str__(self) -> str:
-        head = text("result.passed" if self.passed else "result.not_yet", exercise=self.exercise, message=self.message)
-        return head + ("\n  " + text("result.hint", hint=self.hint) if self.hint else "")
+        head = say("result.passed" if self.passed else "result.not_yet", exercise=self.exercise, message=self.message)
+        return head + ("\n  " + say("result.hint", hint=self.hint) if self.hint else "")
 
     def marker(self) -> str:
         """The one machine-readable line the grader parses."""
@@ -52,7 +53,7 @@ class Feedback(Exception):
 def fail(key: str, hint: str | None = None, **fields) -> Feedback:
     """Feedback with the catalog's message `key` and hint `hint` (by default `<key>.hint`, if there is one)."""
     hint = hint or (f"{key}.hint" if has(f"{key}.hint") else None)
-    return Feedback(text(key, **fields), text(hint, **fields) if hint else "")
+    return Feedback(say(key, **fields), say(hint, **fields) if hint else "")
 
 
 def call(fn, *args, name: str):
@@ -121,10 +122,10 @@ def listed(xs) -> str:
     """Numbers as words: '1', '1 and 3', '1, 2 and 3' ('none' for none)."""
     xs = [f"{x:g}" for x in xs]
     if not xs:
-        return text("common.none")
-    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + text("common.and") + xs[-1]
+        return say("common.none")
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + say("common.and") + xs[-1]
 
 
 def epochs(xs) -> str:
     """'epoch 1' or 'epochs 1 and 3'."""
-    return text("common.epoch" if len(xs) == 1 else "common.epochs", list=listed(xs))
+    return say("common.epoch" if len(xs) == 1 else "common.epochs", list=listed(xs))

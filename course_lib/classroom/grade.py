@@ -27,9 +27,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from ..lang import LANGUAGES, set_language
+from ..lang import LANGUAGES, say, set_language
 from .exercises import EXERCISES
-from .messages import text
 from .sandbox import Sandbox, SandboxDied, SandboxTimeout, StudentError
 
 MARKER_RE = re.compile(r"^EXERCISE (\S+) (PASS|FAIL)(?: (.*))?$")
@@ -71,11 +70,11 @@ def start_sandbox(g: Graded, cells: list[str], cwd: Path, timeout: float) -> San
             return Sandbox(cells[:upto], cwd, timeout)
         except SandboxTimeout as e:
             if g.status == "ok":
-                g.status, g.detail = "timeout", text("grade.detail.timeout", cell=e.cell + 1, timeout=timeout)
+                g.status, g.detail = "timeout", say("grade.detail.timeout", cell=e.cell + 1, timeout=timeout)
             upto = e.cell
         except SandboxDied as e:
             if g.status == "ok":
-                g.status, g.detail = "crashed", text("grade.detail.crashed", cell=e.cell + 1)
+                g.status, g.detail = "crashed", say("grade.detail.crashed", cell=e.cell + 1)
             upto = e.cell
 
 
@@ -91,7 +90,7 @@ def check_answers(g: Graded, cells: list[str], cwd: Path, timeout: float) -> Non
             except KeyError:
                 continue  # not answered: no such name in the notebook (shown as "-")
             except (StudentError, TypeError, SandboxTimeout, SandboxDied) as e:
-                g.results[ex.id] = ("FAIL", text("grade.unreadable_answer", error=e))
+                g.results[ex.id] = ("FAIL", say("grade.unreadable_answer", error=e))
                 continue
             r = ex.check(*answers, quiet=True)
             g.results[ex.id] = ("PASS" if r.passed else "FAIL", " ".join(r.hint.split()) if not r.passed else "")
@@ -133,21 +132,21 @@ def table(graded: list[Graded]) -> str:
     """Exercise rows x student columns (pass / FAIL / - for not reached), the run status, then every hint; the
     words in the chosen language (course_lib.lang)."""
     ids = exercise_ids(graded)
-    word = {"PASS": text("grade.pass"), "FAIL": text("grade.fail")}
-    head = [text("grade.col.exercise")] + [g.student for g in graded]
+    word = {"PASS": say("grade.pass"), "FAIL": say("grade.fail")}
+    head = [say("grade.col.exercise")] + [g.student for g in graded]
     rows = [[e] + [word.get(g.results.get(e, ("-",))[0], "-") for g in graded] for e in ids]
-    rows.append([text("grade.row.passed")]
+    rows.append([say("grade.row.passed")]
                 + [f"{sum(r[0] == 'PASS' for r in g.results.values())}/{len(ids)}" for g in graded])
-    rows.append([text("grade.row.notebook")] + [text(f"grade.status.{g.status}") for g in graded])
+    rows.append([say("grade.row.notebook")] + [say(f"grade.status.{g.status}") for g in graded])
     with pd.option_context("display.unicode.east_asian_width", True):  # columns line up with Chinese words too
         lines = pd.DataFrame(rows, columns=head).to_string(index=False).splitlines()
     lines.insert(1, "-" * width(lines[0]))
     notes = []
     for g in graded:
         if g.status != "ok":
-            notes.append(text("grade.note.status", student=g.student, status=text(f"grade.status.{g.status}"),
+            notes.append(say("grade.note.status", student=g.student, status=say(f"grade.status.{g.status}"),
                               detail=g.detail))
-        notes += [text("grade.note.hint", student=g.student, exercise=e, hint=hint)
+        notes += [say("grade.note.hint", student=g.student, exercise=e, hint=hint)
                   for e, (res, hint) in g.results.items() if res == "FAIL" and hint]
     return "\n".join(lines + ([""] + notes if notes else []))
 
@@ -173,7 +172,7 @@ def grade(paths: list[str | Path], timeout: float = 60, progress: bool = True) -
         t = time.perf_counter()
         g = run_notebook(p, timeout, name)
         if progress:
-            print(text("grade.progress", name=name, status=text(f"grade.status.{g.status}"),
+            print(say("grade.progress", name=name, status=say(f"grade.status.{g.status}"),
                        passed=sum(r[0] == "PASS" for r in g.results.values()), seconds=time.perf_counter() - t),
                   file=sys.stderr, flush=True)
         out.append(g)
@@ -193,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     graded = grade(a.notebooks, a.timeout)
     print(table(graded))
     if a.csv:
-        print(text("grade.wrote", path=write_csv(graded, a.csv)))
+        print(say("grade.wrote", path=write_csv(graded, a.csv)))
     return 0
 
 

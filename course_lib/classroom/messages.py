@@ -1,6 +1,6 @@
 """Every sentence the exercise checkers show a student, keyed by id, one table per language.
 
-    text("common.no_answer", name="lr_pick")   # '`lr_pick` has no answer yet'
+    say("common.no_answer", name="lr_pick")   # '`lr_pick` has no answer yet'  (course_lib.lang.say)
 
 A text is a `str.format` template; the checker fills its fields (numbers keep their format spec here, so a
 translation can move them). Keys are `<exercise>.<what>` for one exercise's texts and `common.<what>` for
@@ -11,7 +11,6 @@ line is not text for people and stays out of here; the grader's table words (`gr
 """
 from __future__ import annotations
 
-from ..lang import language  # the one switch (set_language / COURSE_LIB_LANG) chooses these texts too
 from .messages_zh import ZH
 
 EN = {
@@ -256,22 +255,9 @@ EN = {
     "grade.unreadable_answer": "the answer could not be read ({error})",
 }
 
-# language code -> key -> template; the Chinese table also holds each exercise's `<id>.title` and `<id>.lesson_step`
-# (English keeps those in the table of exercises)
+# language code -> key -> template; course_lib.lang reads it into its one catalog (`say`, `template`). The Chinese table
+# also holds each exercise's `<id>.title` and `<id>.lesson_step`, whose English is in the table of exercises.
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
-
-
-def text(key: str, lang: str | None = None, **fields) -> str:
-    """The text `key` in `lang` (default: course_lib.lang's one switch, set_language or COURSE_LIB_LANG; English
-    where the language lacks it), its fields filled in."""
-    lang = lang or language()
-    if lang not in TEXTS:
-        raise ValueError(f"no texts in language {lang!r}; the catalog has {', '.join(map(repr, TEXTS))} "
-                         "(add a table to course_lib.classroom.messages.TEXTS)")
-    template = TEXTS[lang].get(key, EN.get(key))
-    if template is None:
-        raise KeyError(f"no text {key!r} in course_lib.classroom.messages; add it to EN")
-    return template.format(**fields)
 
 
 def has(key: str) -> bool:
