@@ -100,6 +100,7 @@ class SubmissionReport:
     extra_columns: list[str] = field(default_factory=list)
     nan_rows: list[str] = field(default_factory=list)
     bad_sum_rows: list[str] = field(default_factory=list)
+    misordered: int | None = None  # the first column whose name differs from the sample's there
 
     @property
     def ok(self) -> bool:
@@ -114,7 +115,7 @@ class SubmissionReport:
 
 def _first(xs, k: int = 5) -> str:
     xs = list(xs)
-    return ", ".join(map(str, xs[:k])) + (f", ... ({len(xs)} in all)" if len(xs) > k else "")
+    return ", ".join(map(str, xs[:k])) + (say("submission.in_all", n=len(xs)) if len(xs) > k else "")
 
 
 def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = None, raise_error: bool = True,
@@ -131,12 +132,12 @@ def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = N
     sub = read_csv(fn, sep=",")
     rep = SubmissionReport(fn, n_rows=len(sub))
     if sub.shape[1] == 0:
-        rep.problems.append("the file has no columns (empty file?)")
+        rep.problems.append(say("submission.no_columns"))
         return _finish(rep, raise_error)
     id_col = sub.columns[0]
     ids = sub[id_col].astype(str)
     if id_col.lower() != "id" and sample is None:
-        rep.problems.append(f"the first column is {id_col!r}; Kaggle's dog-breed sample starts with 'id'")
+        rep.problems.append(say("submission.first_column", col=repr(id_col)))
 
     if sample is not None:
         smp = read_csv(Path(sample), sep=",")
@@ -144,32 +145,31 @@ def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = N
         rep.missing_columns = [c for c in s_cols if c not in cols]
         rep.extra_columns = [c for c in cols if c not in s_cols]
         if rep.missing_columns:
-            rep.problems.append(f"{len(rep.missing_columns)} column(s) of the sample are missing: "
-                                f"{_first(rep.missing_columns)}")
+            rep.problems.append(say("submission.missing_columns", n=len(rep.missing_columns),
+                                    first=_first(rep.missing_columns)))
         if rep.extra_columns:
-            rep.problems.append(f"{len(rep.extra_columns)} column(s) not in the sample: {_first(rep.extra_columns)}")
+            rep.problems.append(say("submission.extra_columns", n=len(rep.extra_columns),
+                                    first=_first(rep.extra_columns)))
         if not rep.missing_columns and not rep.extra_columns and cols != s_cols:
-            k = next(i for i, (a, b) in enumerate(zip(cols, s_cols)) if a != b)
-            rep.problems.append(f"columns are in another order: column {k} is {cols[k]!r}, the sample has "
-                                f"{s_cols[k]!r} there (write the classes in data.classes order, sorted as the "
-                                f"sample is)")
+            k = rep.misordered = next(i for i, (a, b) in enumerate(zip(cols, s_cols)) if a != b)
+            rep.problems.append(say("submission.column_order", k=k, col=repr(cols[k]), want=repr(s_cols[k])))
         s_ids = set(smp[s_cols[0]].astype(str))
         have = set(ids)
         rep.missing_ids = sorted(s_ids - have)
         rep.extra_ids = sorted(have - s_ids)
         if rep.missing_ids:
-            rep.problems.append(f"{len(rep.missing_ids)} id(s) of the sample are missing: {_first(rep.missing_ids)}")
+            rep.problems.append(say("submission.missing_ids", n=len(rep.missing_ids), first=_first(rep.missing_ids)))
         if rep.extra_ids:
-            rep.problems.append(f"{len(rep.extra_ids)} id(s) not in the sample: {_first(rep.extra_ids)}"
-                                + (" (ids should have no folder or suffix)"
+            rep.problems.append(say("submission.extra_ids", n=len(rep.extra_ids), first=_first(rep.extra_ids))
+                                + (say("submission.ids_suffix")
                                    if any("." in i or "/" in i for i in rep.extra_ids[:20]) else ""))
         if len(sub) != len(smp):
-            rep.problems.append(f"{len(sub)} rows; the sample has {len(smp)}")
+            rep.problems.append(say("submission.rows", n=len(sub), want=len(smp)))
 
     dup = ids[ids.duplicated()]
     rep.duplicate_ids = sorted(set(dup))
     if rep.duplicate_ids:
-        rep.problems.append(f"{len(rep.duplicate_ids)} id(s) appear more than once: {_first(rep.duplicate_ids)}")
+        rep.problems.append(say("submission.duplicate_ids", n=len(rep.duplicate_ids), first=_first(rep.duplicate_ids)))
 
     # prediction columns: those that hold numbers (a text column, e.g. space-separated tags, is left alone)
     pred_cols = [c for c in sub.columns[1:] if pd.to_numeric(sub[c], errors="coerce").notna().any()
@@ -180,14 +180,13 @@ def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = N
         rep.nan_rows = ids[nan].tolist()
         if rep.nan_rows:
             bad_cols = [c for c in pred_cols if vals[c].isna().any()]
-            rep.problems.append(f"{len(rep.nan_rows)} row(s) have empty, NaN or non-numeric values (ids: "
-                                f"{_first(rep.nan_rows)}; columns: {_first(bad_cols)})")
+            rep.problems.append(say("submission.nan_rows", n=len(rep.nan_rows), first=_first(rep.nan_rows),
+                                    cols=_first(bad_cols)))
         a = vals.to_numpy(dtype=float)
         out = np.isfinite(a) & ((a < 0) | (a > 1))
         if out.any():
             rows = ids[out.any(axis=1)].tolist()
-            rep.problems.append(f"{len(rows)} row(s) have values outside [0, 1] (ids: {_first(rows)}): "
-                                f"probabilities expected, not log-probabilities or logits")
+            rep.problems.append(say("submission.out_of_range", n=len(rows), first=_first(rows)))
         check_sums = len(pred_cols) >= 2 if sums_to_one is None else sums_to_one
         if check_sums:
             s = np.nansum(a, axis=1)
@@ -195,10 +194,10 @@ def check_submission(fn: str | os.PathLike, sample: str | os.PathLike | None = N
             rep.bad_sum_rows = ids[bad].tolist()
             if rep.bad_sum_rows:
                 worst = int(np.argmax(np.where(bad, np.abs(s - 1), -1)))
-                rep.problems.append(f"{len(rep.bad_sum_rows)} row(s) do not sum to 1 (ids: {_first(rep.bad_sum_rows)};"
-                                    f" worst: {ids.iloc[worst]} sums to {s[worst]:.4f})")
+                rep.problems.append(say("submission.bad_sums", n=len(rep.bad_sum_rows), first=_first(rep.bad_sum_rows),
+                                        worst=ids.iloc[worst], sum=s[worst]))
     if len(sub) == 0:
-        rep.problems.append("the file has no rows")
+        rep.problems.append(say("submission.no_rows"))
     return _finish(rep, raise_error)
 
 

@@ -145,3 +145,23 @@ def test_redux_submission_has_id_and_the_probability_of_a_dog(tmp_path, tiny_dat
         make_submission(p_dog + 1, tiny_data, tmp_path / "bad.csv")
     with pytest.raises(ValueError, match="values for"):
         make_submission(p_dog[:-1], tiny_data, tmp_path / "short.csv")
+
+
+def test_every_problem_line_reads_in_the_chosen_language(tmp_path, chosen):
+    """The Chinese edition's notebook 02 prints the report: every problem line comes from the catalog, the same
+    figures in both languages, and the exercise's hint is chosen from the report's fields, not its words."""
+    import re
+
+    from course_lib.lang import set_language
+    sample = tmp_path / "sample.csv"
+    pd.DataFrame({"id": ["a", "b", "c"], "x": 0.5, "y": 0.5}).to_csv(sample, index=False)
+    sub = tmp_path / "sub.csv"
+    pd.DataFrame({"id": ["a.jpg", "b.jpg", "b.jpg", "c", "d"], "y": [0.5, 1.5, 0.5, 0.3, None],
+                  "x": [0.5, -0.5, 0.5, 0.6, 0.5]}).to_csv(sub, index=False)
+    en = check_submission(sub, sample, raise_error=False)
+    set_language("zh")
+    zh = check_submission(sub, sample, raise_error=False)
+    assert len(zh.problems) == len(en.problems) >= 6 and en.misordered == zh.misordered == 1
+    for e, z in zip(en.problems, zh.problems):
+        assert re.search(r"[\u4e00-\u9fff]", z) and not re.search(r"\b(?:the|sample|rows?|column)\b", z), z
+        assert re.findall(r"\d+(?:\.\d+)?", e) == re.findall(r"\d+(?:\.\d+)?", z), (e, z)

@@ -269,7 +269,7 @@ def check_submission_df(make_df, quiet: bool = False) -> Result:
             hint = "submission.ids.hint"
         elif rep.missing_columns and "id" in rep.missing_columns:
             hint = "submission.id_first.hint"
-        elif any("another order" in p for p in rep.problems):
+        elif rep.misordered is not None:
             hint = "submission.order.hint"
         raise fail("submission.differs", hint, problems="; ".join(rep.problems), step=step)
     return _run("submission", check, quiet)

@@ -24,6 +24,38 @@ TEXT = {
         "zh": "预计算(precompute):无法写入缓存({error});只保存在内存中。"},
     "submission.ok": {"en": "{fn}: {n} rows, matches the sample file.", "zh": "{fn}:{n} 行,与样例文件一致。"},
     "submission.problems": {"en": "{fn}: {n} rows, {k} problem(s):", "zh": "{fn}:{n} 行,{k} 个问题:"},
+    # the problems check_submission finds, one line each
+    "submission.no_columns": {"en": "the file has no columns (empty file?)", "zh": "文件里没有列(空文件?)"},
+    "submission.first_column": {
+        "en": "the first column is {col}; Kaggle's dog-breed sample starts with 'id'",
+        "zh": "第一列是 {col};Kaggle 的犬种样例文件以 'id' 开头"},
+    "submission.missing_columns": {"en": "{n} column(s) of the sample are missing: {first}",
+                                   "zh": "缺少样例文件中的 {n} 列:{first}"},
+    "submission.extra_columns": {"en": "{n} column(s) not in the sample: {first}",
+                                 "zh": "有 {n} 列不在样例文件中:{first}"},
+    "submission.column_order": {
+        "en": "columns are in another order: column {k} is {col}, the sample has {want} there (write the classes "
+              "in data.classes order, sorted as the sample is)",
+        "zh": "列的顺序不同:第 {k} 列是 {col},样例文件在这里是 {want}(按 data.classes 的顺序写出类别,"
+              "与样例文件一样排好序)"},
+    "submission.missing_ids": {"en": "{n} id(s) of the sample are missing: {first}",
+                               "zh": "缺少样例文件中的 {n} 个 id:{first}"},
+    "submission.extra_ids": {"en": "{n} id(s) not in the sample: {first}", "zh": "有 {n} 个 id 不在样例文件中:{first}"},
+    "submission.ids_suffix": {"en": " (ids should have no folder or suffix)",
+                              "zh": "(id 不应带文件夹或扩展名)"},
+    "submission.rows": {"en": "{n} rows; the sample has {want}", "zh": "{n} 行;样例文件有 {want} 行"},
+    "submission.duplicate_ids": {"en": "{n} id(s) appear more than once: {first}", "zh": "有 {n} 个 id 出现了不止一次:{first}"},
+    "submission.nan_rows": {
+        "en": "{n} row(s) have empty, NaN or non-numeric values (ids: {first}; columns: {cols})",
+        "zh": "有 {n} 行含有空值、NaN 或非数值(id:{first};列:{cols})"},
+    "submission.out_of_range": {
+        "en": "{n} row(s) have values outside [0, 1] (ids: {first}): probabilities expected, not log-probabilities "
+              "or logits",
+        "zh": "有 {n} 行的值超出 [0, 1](id:{first}):这里要的是概率,不是对数概率或 logits"},
+    "submission.bad_sums": {"en": "{n} row(s) do not sum to 1 (ids: {first}; worst: {worst} sums to {sum:.4f})",
+                            "zh": "有 {n} 行的和不为 1(id:{first};最差的是 {worst},和为 {sum:.4f})"},
+    "submission.no_rows": {"en": "the file has no rows", "zh": "文件里没有行"},
+    "submission.in_all": {"en": ", ... ({n} in all)", "zh": ", ...(共 {n} 个)"},
     "data.describe": {
         "en": "{kind}, {c} classes ({classes}); train {n_trn}, valid {n_val}, test {n_test}; sz={sz}, bs={bs}, "
               "num_workers={workers}{auto}",
