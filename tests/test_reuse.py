@@ -192,3 +192,18 @@ def test_bf16_and_fp32_agree_on_what_diverges(folder):
                     got = True
                 assert got == diverges, f"lr {lr}, {'bf16' if amp else 'fp32'}, seed {s}: diverged={got}"
                 assert all_finite(learn)
+
+
+def test_arguments_tried_in_round_4_are_refused_with_what_is_allowed(folder):
+    learn = fresh(data_at(folder))
+    with pytest.raises(ValueError, match="no test set"):
+        learn.predict(is_test=True)
+    with pytest.raises(ValueError, match="no test set.*test_name"):
+        learn.TTA(is_test=True)
+    with pytest.raises(ValueError, match=r"freeze_to\(1.5\): this model has 3 layer groups"):
+        learn.unfreeze_to(1.5)
+    with pytest.raises(ValueError, match="lr has 2 values but the model has 3 layer groups"):
+        learn.fit([1e-3, 1e-2], 1)
+    with pytest.raises(ValueError, match="lr_find needs num_it >= 2"):
+        learn.lr_find(num_it=0)
+    assert np.isfinite(learn.fit(1e-3, 1)).all()  # and nothing of the above touched the learner
