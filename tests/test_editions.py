@@ -124,3 +124,39 @@ def test_both_editions_print_the_same_figures(zh):
     assert sum(map(len, en)) >= 5, "too few figures printed for this check to mean anything"
     for i, (a, b) in enumerate(zip(en, cn)):
         assert a == b, f"{zh.stem}, code cell {i}: the editions printed different figures: {a} vs {b}"
+
+
+HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][,;:?!(]|[,;:?!)][\u4e00-\u9fff]")
+CODE = re.compile(r"`[^`]*`|\{[^{}]*\}|\]\([^)]*\)|https?://\S+|\$[^$]*\$")
+
+
+def half_width_marks(text: str) -> list[str]:
+    """ASCII , ; : ? ! ( ) touching a Chinese character outside code spans, fields and links, with context."""
+    t = CODE.sub("X", text)
+    return [t[max(0, m.start() - 8):m.end() + 8] for m in HALF_WIDTH.finditer(t)]
+
+
+def test_half_width_marks_are_found_outside_code():
+    assert len(half_width_marks("准确率 0.950,比 `fit(lr, 3)` 好;")) == 2  # the comma and the semicolon
+    assert half_width_marks("准确率 0.950，比 `fit(lr, 3)` 好；{acc:.3f}") == []
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_chinese_markdown_uses_full_width_punctuation(src, script):
+    """One style in the Chinese edition: the full-width marks of Chinese text (，：；（）), as in the glossary,
+    the README and the checkers' messages; code, numbers and fields keep theirs."""
+    for i, c in enumerate(script("notebooks", "build").parse(src.read_text()).cells):
+        if c.cell_type == "markdown" and c.metadata.get("lang") == "zh":
+            assert not half_width_marks(c.source), f"{src.name}, cell {i}: {half_width_marks(c.source)}"
+
+
+def test_chinese_sentences_use_full_width_punctuation():
+    from course_lib.lang import catalog
+    bad = {k: half_width_marks(e["zh"]) for k, e in catalog().items() if half_width_marks(e.get("zh", ""))}
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("doc", ["README.zh-CN.md", "notebooks/zh/术语表.md"])
+def test_chinese_documents_use_full_width_punctuation(doc):
+    text = (NB_DIR.parent / doc).read_text()
+    assert not half_width_marks(text), half_width_marks(text)

@@ -80,7 +80,7 @@ ZH = {
     "diff_lrs.passed": "照片的相邻层组之间相差 {photos:.0f} 倍，卫星图像相差 {satellite:.0f} 倍",
     "diff_lrs.not_positive": "{name} = {values}：每个学习速率都必须是正数",
     "diff_lrs.decreasing": "{name} = {values} 从第一个层组到全连接层是递减的",
-    "diff_lrs.decreasing.hint": "顺序是 [前部的层, 中部的层, 新的全连接层]；前部的层已经很好，变化应最小，全连接层变化最大；"
+    "diff_lrs.decreasing.hint": "顺序是 [前部的层，中部的层，新的全连接层]；前部的层已经很好，变化应最小，全连接层变化最大；"
                                 "见 {step}",
     "diff_lrs.not_increasing": "{name} = {values} 不是递增的",
     "diff_lrs.not_increasing.hint": "每个层组一个学习速率，前部的层最小；见 {step}",
@@ -102,7 +102,7 @@ ZH = {
     "tta.per_pass.hint": "沿 axis 0 取平均，也就是这 {k} 次预测（原图一次，加上修饰后的 {k_aug} 次）",
     "tta.wrong_axis": "结果的形状是 {shape}；应为 ({n}, {c})",
     "tta.wrong_axis.hint": "你沿错了轴取平均：axis 0 放的是各次预测",
-    "tta.wrong_shape": "结果的形状是 {shape}；应为 ({n}, {c}) = (图片数, 类别数)",
+    "tta.wrong_shape": "结果的形状是 {shape}；应为 ({n}, {c})，即（图片数，类别数）",
     "tta.log_mean": "你对对数概率取了平均（典型的错误）：那是几何平均，各行之和不为 1，而且一次糟糕的裁剪就会把某个类别拉向 0",
     "tta.log_mean.hint": "先把对数概率变回概率，再取平均；见 {step}",
     "tta.log_space": "平均的方法对了，但结果还是对数概率",
@@ -210,7 +210,7 @@ ZH = {
     "tta_noise.real": "{facts}：确实有提升",
     "tta_noise.noise": "{facts}：在噪声范围之内",
     "tta_noise.bad_record": "tta_log_preds {lp} 和 y_valid {y} 应该是 learn.TTA() 返回的结果："
-                            "(预测次数, 图片数, 类别数) 和 (图片数,)",
+                            "形状分别为 `(预测次数, 图片数, 类别数)` 和 `(图片数,)`",
     "tta_noise.bad_record.hint": "把 TTA 的单元格原样再运行一次",
     "tta_noise.count": "{name} = {got:g}；应为 {n} 张图片中的 {want} 张",
     "tta_noise.count.hint": "数一数在原图的预测（tta_log_preds[0]）和 TTA 的平均之间预测结果改变了的图片；见 {step}",

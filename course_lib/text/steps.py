@@ -5,50 +5,50 @@ TEXT = {
         "zh": "没有一张图片的预测结果改变"},
     "steps.same_way": {
         "en": "{d:+.3f} (every changed image moved the same way)",
-        "zh": "{d:+.3f}(改变的图片全都朝同一方向变化)"},
+        "zh": "{d:+.3f}（改变的图片全都朝同一方向变化）"},
     "steps.helped": {
         "en": "helped, by more than twice its standard error ({d:+.3f} +- {se:.3f})",
-        "zh": "有帮助,超过其标准误差的两倍({d:+.3f} +- {se:.3f})"},
+        "zh": "有帮助，超过其标准误差的两倍（{d:+.3f} +- {se:.3f}）"},
     "steps.hurt": {
         "en": "hurt, by more than twice its standard error ({d:+.3f} +- {se:.3f})",
-        "zh": "有损害,超过其标准误差的两倍({d:+.3f} +- {se:.3f})"},
+        "zh": "有损害，超过其标准误差的两倍（{d:+.3f} +- {se:.3f}）"},
     "steps.noise": {
         "en": "moved accuracy by {d:+.3f} +- {se:.3f}: within the noise{close}",
-        "zh": "准确率变化 {d:+.3f} +- {se:.3f}:在噪声范围之内{close}"},
+        "zh": "准确率变化 {d:+.3f} +- {se:.3f}：在噪声范围之内{close}"},
     "steps.close": {
         "en": ", but close to 2 s.e. ({z:.1f} s.e.)",
-        "zh": ",但接近两倍标准误差({z:.1f} 倍)"},
+        "zh": "，但接近两倍标准误差（{z:.1f} 倍）"},
     "steps.rank.below_all": {"en": "below all {n} other seeds", "zh": "低于其余全部 {n} 个种子"},
     "steps.rank.above_all": {"en": "above all {n} other seeds", "zh": "高于其余全部 {n} 个种子"},
     "steps.rank.between": {
         "en": "above {below} and below {above} of the {n} other seeds",
         "zh": "在其余 {n} 个种子中高于 {below} 个、低于 {above} 个"},
-    "steps.rank.ties": {"en": " (equal to {ties})", "zh": "(与 {ties} 个相同)"},
+    "steps.rank.ties": {"en": " (equal to {ties})", "zh": "（与 {ties} 个相同）"},
     "steps.rank": {
         "en": "{who} scored {what} {value:.3f}, {where} (range {lo:.3f}-{hi:.3f}); {luck}",
-        "zh": "{who}的{what}为 {value:.3f},{where}(范围 {lo:.3f}-{hi:.3f});{luck}"},
+        "zh": "{who}的{what}为 {value:.3f}，{where}（范围 {lo:.3f}-{hi:.3f}）；{luck}"},
     "steps.rank.low": {
         "en": "a low start leaves more room for the steps after it to gain, so part of the chain's gain below is "
               "this seed's luck",
-        "zh": "起点偏低,后面各步提升的空间更大,所以下面整条链的提升有一部分来自这个种子的运气"},
+        "zh": "起点偏低，后面各步提升的空间更大，所以下面整条链的提升有一部分来自这个种子的运气"},
     "steps.rank.high": {
         "en": "a high start leaves less room for the steps after it, so the chain's gain below may be smaller "
               "than typical",
-        "zh": "起点偏高,后面各步提升的空间较小,所以下面整条链的提升可能比通常小"},
+        "zh": "起点偏高，后面各步提升的空间较小，所以下面整条链的提升可能比通常小"},
     "steps.rank.typical": {
         "en": "a typical start, so the chain's gain below is not inflated by this seed",
-        "zh": "起点普通,所以下面整条链的提升没有因这个种子而被夸大"},
+        "zh": "起点普通，所以下面整条链的提升没有因这个种子而被夸大"},
     "steps.accuracy": {"en": "accuracy", "zh": "准确率"},
-    "steps.kept": {"en": "{name}: kept ({verdict}).", "zh": "{name}:保留({verdict})。"},
+    "steps.kept": {"en": "{name}: kept ({verdict}).", "zh": "{name}：保留（{verdict}）。"},
     "steps.reverted": {
         "en": "{name}: {verdict}; not better than {before!r} on the validation set, so that step's model is "
               "loaded again and the recipe goes on from it.",
-        "zh": "{name}:{verdict};在验证集上不比“{before}”好,所以重新载入那一步的模型,并从它继续。"},
-    "steps.line": {"en": "{name}: {verdict}", "zh": "{name}:{verdict}"},
+        "zh": "{name}：{verdict}；在验证集上不比“{before}”好，所以重新载入那一步的模型，并从它继续。"},
+    "steps.line": {"en": "{name}: {verdict}", "zh": "{name}：{verdict}"},
     "steps.reverted_to": {"en": " -> reverted to {before!r}", "zh": " -> 退回到“{before}”"},
     "steps.chain": {
         "en": "the whole chain, {first} -> {last}: {verdict}",
-        "zh": "整条链,{first} -> {last}:{verdict}"},
+        "zh": "整条链，{first} -> {last}：{verdict}"},
     "steps.rose": {"en": "rose", "zh": "上升"},
     "steps.fell": {"en": "fell", "zh": "下降"},
     "steps.loss_against_accuracy": {
@@ -56,9 +56,9 @@ TEXT = {
               "right answers; log loss also weighs how sure each answer is, and one wrong answer given with "
               "probability 0.99 costs -ln(0.01) = 4.6 by itself. Confident mistakes (wrong with p >= {conf}): "
               "{c0} -> {c1}; the costliest single image: {w0:.1f} -> {w1:.1f}.",
-        "zh": "{a} -> {b}:准确率{da_dir}了 {da:.3f},而对数损失{dl_dir}了 {dl:.3f}。准确率只数答对的个数;对数损失"
-              "还衡量每个答案有多确定,一个以 0.99 的概率给出的错误答案单独就要付出 -ln(0.01) = 4.6。"
-              "高置信度的错误(错且 p >= {conf}):{c0} -> {c1};代价最高的单张图片:{w0:.1f} -> {w1:.1f}。"},
+        "zh": "{a} -> {b}：准确率{da_dir}了 {da:.3f}，而对数损失{dl_dir}了 {dl:.3f}。准确率只数答对的个数；对数损失"
+              "还衡量每个答案有多确定，一个以 0.99 的概率给出的错误答案单独就要付出 -ln(0.01) = 4.6。"
+              "高置信度的错误（错且 p >= {conf}）：{c0} -> {c1}；代价最高的单张图片：{w0:.1f} -> {w1:.1f}。"},
     # the shown table's headers and cells (the computed table keeps its English column names: code reads them)
     "steps.col.step": {"en": "step", "zh": "步骤"},
     "steps.col.accuracy": {"en": "accuracy", "zh": "准确率"},
@@ -70,5 +70,5 @@ TEXT = {
     "steps.col.broke": {"en": "broke", "zh": "改错"},
     "steps.col.kept": {"en": "kept", "zh": "保留"},
     "steps.yes": {"en": "yes", "zh": "是"},
-    "steps.no_reverted": {"en": "no, reverted", "zh": "否,已退回"},
+    "steps.no_reverted": {"en": "no, reverted", "zh": "否，已退回"},
 }

@@ -24,20 +24,20 @@
 # EfficientNet-Lite0, because the lesson's resnet34 at 224 px on the full Kaggle set takes hours on a CPU.
 
 # %% [markdown] lang="zh"
-# # 01 — 猫狗分类:图像分类网络调优
+# # 01 — 猫狗分类：图像分类网络调优
 #
 # 本课用到的术语及其英文原文见[术语表](术语表.md)。
 #
-# fast.ai 2018 年第 2 课的前半部分。我们从第 1 课结束的地方出发:一个预训练网络,加上新的全连接层(head);然后按课程的顺序,带着**同一个学习器**(learner)走完课程中的各个调用:
+# fast.ai 2018 年第 2 课的前半部分。我们从第 1 课结束的地方出发：一个预训练网络，加上新的全连接层（head）；然后按课程的顺序，带着**同一个学习器**（learner）走完课程中的各个调用：
 #
-# 1. `ConvLearner.pretrained(arch, data, precompute=True)`、`lr_find()`,以及第 1 课的 `fit(0.01, 2)`;
-# 2. `precompute = False`,让数据修饰(数据增强)生效,再加上学习速率重置(SGDR,stochastic gradient descent with restarts),`fit(1e-2, 3, cycle_len=1)`;
-# 3. `unfreeze()`,再次 `lr_find()`,学习速率向量(分层学习速率)和 `fit(lr, 3, cycle_len=1, cycle_mult=2)`;
-# 4. 测试数据修饰(test-time augmentation),`TTA()`。
+# 1. `ConvLearner.pretrained(arch, data, precompute=True)`、`lr_find()`，以及第 1 课的 `fit(0.01, 2)`；
+# 2. `precompute = False`，让数据修饰（数据增强）生效，再加上学习速率重置（SGDR，stochastic gradient descent with restarts），`fit(1e-2, 3, cycle_len=1)`；
+# 3. `unfreeze()`，再次 `lr_find()`，学习速率向量（分层学习速率）和 `fit(lr, 3, cycle_len=1, cycle_mult=2)`；
+# 4. 测试数据修饰（test-time augmentation），`TTA()`。
 #
-# 每一步之后,我们在验证集上衡量它带来了多少提升,以及其中有多少可能只是运气。下面所有关于*这一次*运行做了什么的句子,都是代码根据它的数字打印出来的,所以再次运行本 notebook 时它们依然成立;穿插其间的文字讲解方法,以及该看什么。
+# 每一步之后，我们在验证集上衡量它带来了多少提升，以及其中有多少可能只是运气。下面所有关于*这一次*运行做了什么的句子，都是代码根据它的数字打印出来的，所以再次运行本 notebook 时它们依然成立；穿插其间的文字讲解方法，以及该看什么。
 #
-# **用哪些数据。** 默认情况下,本 notebook 在 CPU 上离线运行:使用生成的猫狗*图画*样本(不是照片;见 README),网络结构(预训练网络)为 EfficientNet-Lite0 及其 ImageNet 权重,权重来自随 course_lib 一起安装的一个 pip 包(无需下载),图片尺寸为 128 像素,这样整套流程在笔记本电脑上几分钟就能跑完。课程本身的数据是 Kaggle 的照片;一条命令即可下载(`python -m course_lib.datasets --download dogscats`,约 840 MB),在启动 Jupyter 之前在环境中设置 `COURSE_LIB_FULL=1`,本 notebook 就会在这些照片上运行。`COURSE_LIB_DATA=folder` 让它在任何按相同结构组织的照片文件夹上运行,`COURSE_LIB_ARCH` 选择另一个网络结构,`COURSE_LIB_SEED` 设定我们所跟踪的学习器的随机种子。照片使用课程中的 224 像素;没有 GPU 时网络结构仍为 EfficientNet-Lite0,因为在 CPU 上用课程的 resnet34 以 224 像素训练完整的 Kaggle 数据集要花好几个小时。
+# **用哪些数据。** 默认情况下，本 notebook 在 CPU 上离线运行：使用生成的猫狗*图画*样本（不是照片；见 README），网络结构（预训练网络）为 EfficientNet-Lite0 及其 ImageNet 权重，权重来自随 course_lib 一起安装的一个 pip 包（无需下载），图片尺寸为 128 像素，这样整套流程在笔记本电脑上几分钟就能跑完。课程本身的数据是 Kaggle 的照片；一条命令即可下载（`python -m course_lib.datasets --download dogscats`，约 840 MB），在启动 Jupyter 之前在环境中设置 `COURSE_LIB_FULL=1`，本 notebook 就会在这些照片上运行。`COURSE_LIB_DATA=folder` 让它在任何按相同结构组织的照片文件夹上运行，`COURSE_LIB_ARCH` 选择另一个网络结构，`COURSE_LIB_SEED` 设定我们所跟踪的学习器的随机种子。照片使用课程中的 224 像素；没有 GPU 时网络结构仍为 EfficientNet-Lite0，因为在 CPU 上用课程的 resnet34 以 224 像素训练完整的 Kaggle 数据集要花好几个小时。
 
 # %%
 # %matplotlib inline
@@ -75,7 +75,7 @@ print(S.describe())
 # %% [markdown] lang="zh"
 # ## 1. 数据
 #
-# 文件夹结构就是 `from_paths` 所要求的:`train/<class>/`、`valid/<class>/`,以及一个没有标签的 `test1/`。类别名取自文件夹名。和课程中一样,数据从一开始就带着数据修饰构建(`transforms_side_on`,`max_zoom=1.1`);不过只有关闭预计算(precompute)之后,数据修饰才会生效。
+# 文件夹结构就是 `from_paths` 所要求的：`train/<class>/`、`valid/<class>/`，以及一个没有标签的 `test1/`。类别名取自文件夹名。和课程中一样，数据从一开始就带着数据修饰构建（`transforms_side_on`，`max_zoom=1.1`）；不过只有关闭预计算（precompute）之后，数据修饰才会生效。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -94,7 +94,7 @@ print(say("nb01.sizes", train=len(data.trn_ds), valid=n_val, test=len(data.test_
 # many images it fixed and broke. A change within two standard errors could be luck.
 
 # %% [markdown] lang="zh"
-# **验证准确率有多精确?** 有 `n` 张验证图片时,一张图片就相当于 `1/n` 的准确率;在 `n` 张图片上测得的准确率 `p`,其二项分布的标准误差为 `sqrt(p (1 - p) / n)`。两个步骤之间的变化是在同一批图片上评判的,所以只有预测结果发生改变的图片才算数:`n` 张图片中有 `f` 张被改对、`b` 张被改错时,变化为 `d = (f - b) / n`,其配对标准误差为 `sqrt(f + b - n d²) / n`。最后的表格给出每一步的变化及其标准误差,以及它改对和改错了多少张图片。在两倍标准误差以内的变化可能只是运气。
+# **验证准确率有多精确？** 有 `n` 张验证图片时，一张图片就相当于 `1/n` 的准确率；在 `n` 张图片上测得的准确率 `p`，其二项分布的标准误差为 `sqrt(p (1 - p) / n)`。两个步骤之间的变化是在同一批图片上评判的，所以只有预测结果发生改变的图片才算数：`n` 张图片中有 `f` 张被改对、`b` 张被改错时，变化为 `d = (f - b) / n`，其配对标准误差为 `sqrt(f + b - n d²) / n`。最后的表格给出每一步的变化及其标准误差，以及它改对和改错了多少张图片。在两倍标准误差以内的变化可能只是运气。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -122,11 +122,11 @@ plt.show()
 # learning-rate finder.
 
 # %% [markdown] lang="zh"
-# 图片的形状各不相同。网络需要 `sz` x `sz` 的正方形,所以验证集的变换先把短边缩放到 `sz`,再截取中间部分;如果一只动物站在宽幅图片的边缘附近,它的头就可能被裁掉。下面讲数据修饰和测试数据修饰时请记住这一点。
+# 图片的形状各不相同。网络需要 `sz` x `sz` 的正方形，所以验证集的变换先把短边缩放到 `sz`，再截取中间部分；如果一只动物站在宽幅图片的边缘附近，它的头就可能被裁掉。下面讲数据修饰和测试数据修饰时请记住这一点。
 #
-# ## 2. 第 1 步:第 1 课的起点,在缓存的激活值上训练新的全连接层
+# ## 2. 第 1 步：第 1 课的起点，在缓存的激活值上训练新的全连接层
 #
-# `ConvLearner.pretrained` 在预训练网络的分类器之前把它截断,再加上新的全连接层。只有全连接层参与训练(网络主体被*冻结*);设置 `precompute=True` 时,网络主体对每张图片只运行一次,全连接层随后在这些缓存的激活值上训练,所以遍历一次数据集(epoch)只需零点几秒。首先是学习速率查找(lr_find)。
+# `ConvLearner.pretrained` 在预训练网络的分类器之前把它截断，再加上新的全连接层。只有全连接层参与训练（网络主体被*冻结*）；设置 `precompute=True` 时，网络主体对每张图片只运行一次，全连接层随后在这些缓存的激活值上训练，所以遍历一次数据集（epoch）只需零点几秒。首先是学习速率查找（lr_find）。
 
 # %%
 learn = ConvLearner.pretrained(arch, data, precompute=True)
@@ -148,7 +148,7 @@ plt.show()
 # sweep stopped; `plot_lr` shows the sweep itself (one line: only the head trains, frozen groups are left out).
 
 # %% [markdown] lang="zh"
-# `lr_find` 在每个批次之后把学习速率调高一点,从 `start_lr=1e-5` 开始按指数增长,朝 `end_lr=10` 最多走 100 个批次,同时记录损失。一旦平滑后的损失超过其最低值的四倍,它就提前停止,因为过了这一点,曲线不会再告诉我们任何新东西。下一个单元格会说明这次扫描停在了哪里;`plot_lr` 画出扫描本身(只有一条线:只有全连接层在训练,冻结的层组不画)。
+# `lr_find` 在每个批次之后把学习速率调高一点，从 `start_lr=1e-5` 开始按指数增长，朝 `end_lr=10` 最多走 100 个批次，同时记录损失。一旦平滑后的损失超过其最低值的四倍，它就提前停止，因为过了这一点，曲线不会再告诉我们任何新东西。下一个单元格会说明这次扫描停在了哪里；`plot_lr` 画出扫描本身（只有一条线：只有全连接层在训练，冻结的层组不画）。
 
 # %%
 n_done = len(finder.losses)
@@ -164,7 +164,7 @@ plt.show()
 # decade of rates, so single noisy batches cannot move it).
 
 # %% [markdown] lang="zh"
-# 从左往右读损失曲线:学习速率太小、还不起作用时曲线平坦,接着下降,然后急剧上升。课程的规则是:取损失仍在明显下降的最大学习速率。course_lib 标出两个点:损失最低处学习速率的十分之一(绿色),以及下降最陡的点(红色;斜率是在跨一个数量级的学习速率上拟合的,所以个别有噪声的批次移动不了它)。
+# 从左往右读损失曲线：学习速率太小、还不起作用时曲线平坦，接着下降，然后急剧上升。课程的规则是：取损失仍在明显下降的最大学习速率。course_lib 标出两个点：损失最低处学习速率的十分之一（绿色），以及下降最陡的点（红色；斜率是在跨一个数量级的学习速率上拟合的，所以个别有噪声的批次移动不了它）。
 
 # %%
 s = learn.sched.suggestion()
@@ -178,7 +178,7 @@ print(say("nb01.suggested.near") if 1 / 3 <= ratio <= 3 else say("nb01.suggested
 # masks) to see how much the result moves by chance alone.
 
 # %% [markdown] lang="zh"
-# **在代价低的地方比较随机种子。** 在缓存的激活值上训练全连接层只需一秒左右,所以我们用另外五个随机种子运行第 1 课的 `fit(0.01, 2)`(每个种子都带来新的随机全连接层、新的数据打乱顺序和新的 dropout 掩码),看看仅凭偶然,结果会变动多少。
+# **在代价低的地方比较随机种子。** 在缓存的激活值上训练全连接层只需一秒左右，所以我们用另外五个随机种子运行第 1 课的 `fit(0.01, 2)`（每个种子都带来新的随机全连接层、新的数据打乱顺序和新的 dropout 掩码），看看仅凭偶然，结果会变动多少。
 
 # %%
 other_seeds = [S.seed + k for k in range(1, 6)]
@@ -196,7 +196,7 @@ print(say("nb01.seeds", lr=LR, seeds=other_seeds, mean=seed_accs.mean(), sd=seed
 # Now the learner this notebook follows to the end, with lesson 1's call:
 
 # %% [markdown] lang="zh"
-# 现在是本 notebook 一直跟踪到最后的那个学习器,使用第 1 课的调用:
+# 现在是本 notebook 一直跟踪到最后的那个学习器，使用第 1 课的调用：
 
 # %%
 set_seed(S.seed)
@@ -208,7 +208,7 @@ learn.fit(0.01, 2)
 # a curve still falling at the end means more epochs could help; a flat one, that this rate has done its work.
 
 # %% [markdown] lang="zh"
-# `plot_loss` 画出每个批次的训练损失(浅色)及其移动平均。看它的趋势:曲线到最后仍在下降,说明再多遍历几次可能有帮助;曲线已经平坦,说明这个学习速率已经发挥完作用了。
+# `plot_loss` 画出每个批次的训练损失（浅色）及其移动平均。看它的趋势：曲线到最后仍在下降，说明再多遍历几次可能有帮助；曲线已经平坦，说明这个学习速率已经发挥完作用了。
 
 # %%
 fig = learn.sched.plot_loss()
@@ -226,9 +226,9 @@ _ = learn.save("after_head")
 # from the side; satellite images would use `transforms_top_down`). Here is one training image, eight times:
 
 # %% [markdown] lang="zh"
-# ## 3. 第 2 步:数据修饰,加上学习速率重置
+# ## 3. 第 2 步：数据修饰，加上学习速率重置
 #
-# 设置 `aug_tfms=transforms_side_on, max_zoom=1.1` 后,每张训练图片在每次遍历中呈现的样子都略有不同:最多放大 10%,最多旋转 10°,变亮或变暗,左右镜像(适合从侧面拍摄的图片;卫星图像则用 `transforms_top_down`)。下面是同一张训练图片,显示了八次:
+# 设置 `aug_tfms=transforms_side_on, max_zoom=1.1` 后，每张训练图片在每次遍历中呈现的样子都略有不同：最多放大 10%，最多旋转 10°，变亮或变暗，左右镜像（适合从侧面拍摄的图片；卫星图像则用 `transforms_top_down`）。下面是同一张训练图片，显示了八次：
 
 # %%
 fn = data.path / data.trn_ds.fnames[3]
@@ -246,7 +246,7 @@ plt.show()
 # cosine within each epoch and restarts at the next. Still only the head trains.
 
 # %% [markdown] lang="zh"
-# 缓存的激活值是从未经修饰的图片上一次性算出来的,所以**只要预计算开着,数据修饰就不起作用**(训练时 course_lib 会提示这一点)。关闭预计算后,网络主体会在每个经过修饰的批次上运行。同一个调用还换成了学习速率重置(`cycle_len=1`):在每次遍历内,学习速率沿余弦曲线递降,到下一次遍历时重置。仍然只有全连接层在训练。
+# 缓存的激活值是从未经修饰的图片上一次性算出来的，所以**只要预计算开着，数据修饰就不起作用**（训练时 course_lib 会提示这一点）。关闭预计算后，网络主体会在每个经过修饰的批次上运行。同一个调用还换成了学习速率重置（`cycle_len=1`）：在每次遍历内，学习速率沿余弦曲线递降，到下一次遍历时重置。仍然只有全连接层在训练。
 
 # %%
 learn.precompute = False
@@ -267,7 +267,7 @@ plt.show()
 # what that idea itself did.
 
 # %% [markdown] lang="zh"
-# **两个对照。** 第 2 步同时改变了三件事:数据修饰、学习速率重置的调度,以及多出的三次遍历。另外两个学习器从同一个全连接层(`after_head`)出发,使用相同的随机种子和相同的三次遍历,各自去掉两个想法中的一个:一个在未经修饰的图片上训练(保留学习速率重置),另一个使用恒定的学习速率(保留数据修饰)。在同一批验证图片上把第 2 步分别与它们比较,就能看出每个想法本身起了什么作用。
+# **两个对照。** 第 2 步同时改变了三件事：数据修饰、学习速率重置的调度，以及多出的三次遍历。另外两个学习器从同一个全连接层（`after_head`）出发，使用相同的随机种子和相同的三次遍历，各自去掉两个想法中的一个：一个在未经修饰的图片上训练（保留学习速率重置），另一个使用恒定的学习速率（保留数据修饰）。在同一批验证图片上把第 2 步分别与它们比较，就能看出每个想法本身起了什么作用。
 
 # %%
 plain = ImageClassifierData.from_paths(PATH, bs=bs, tfms=tfms_from_model(arch, sz), test_name=S.test_name)
@@ -298,9 +298,9 @@ print(say("nb01.control.sgdr", verdict=verdict(sgdr_effect)))
 # trains the whole network.
 
 # %% [markdown] lang="zh"
-# ## 4. 第 3 步:微调,解锁所有层,使用学习速率向量
+# ## 4. 第 3 步：微调，解锁所有层，使用学习速率向量
 #
-# 现在所有层都参与训练,但学习速率各不相同。靠前的层检测的是通用的东西(边缘、纹理),几乎不需要改变;靠后的层和全连接层则针对具体任务。课程的规则是:对于与 ImageNet 相似的图片,每个层组的学习速率取其后一个层组的十分之一;对于卫星图像或医学图像,取三分之一。课程文字中的通用步骤在 `unfreeze()` 之后再次运行 `lr_find()`,来选择最后一个层组的学习速率。这里的扫描保持各层组之间 10 倍的比例,所以从曲线上可以直接读出全连接层的学习速率;这次扫描比第一次短(24 个批次),因为现在每个批次都要训练整个网络。
+# 现在所有层都参与训练，但学习速率各不相同。靠前的层检测的是通用的东西（边缘、纹理），几乎不需要改变；靠后的层和全连接层则针对具体任务。课程的规则是：对于与 ImageNet 相似的图片，每个层组的学习速率取其后一个层组的十分之一；对于卫星图像或医学图像，取三分之一。课程文字中的通用步骤在 `unfreeze()` 之后再次运行 `lr_find()`，来选择最后一个层组的学习速率。这里的扫描保持各层组之间 10 倍的比例，所以从曲线上可以直接读出全连接层的学习速率；这次扫描比第一次短（24 个批次），因为现在每个批次都要训练整个网络。
 
 # %%
 learn.unfreeze()
@@ -315,7 +315,7 @@ plt.show()
 # next fit runs seven epochs.
 
 # %% [markdown] lang="zh"
-# 曲线给出的是最后一个层组的学习速率;之前的层组依次取 1/10。课程自己的 `[1e-4, 1e-3, 1e-2]` 就是这条规则在全连接层取 1e-2 时的结果。我们采用查找得到的学习速率,但绝不超过课程的 1e-2,也就是全连接层已经用过的学习速率:查找只跑几个批次,而接下来的 fit 要遍历七次。
+# 曲线给出的是最后一个层组的学习速率；之前的层组依次取 1/10。课程自己的 `[1e-4, 1e-3, 1e-2]` 就是这条规则在全连接层取 1e-2 时的结果。我们采用查找得到的学习速率，但绝不超过课程的 1e-2，也就是全连接层已经用过的学习速率：查找只跑几个批次，而接下来的 fit 要遍历七次。
 
 # %%
 s2 = learn.sched.suggestion()
@@ -340,9 +340,9 @@ plt.show()
 # judge.
 
 # %% [markdown] lang="zh"
-# `cycle_mult=2` 让每个周期的长度是前一个的两倍:1 + 2 + 4 = 7 次遍历,学习速率在第一次和第三次遍历之后重置。每个层组各画一幅图,因为它们的学习速率相差 10 倍。
+# `cycle_mult=2` 让每个周期的长度是前一个的两倍：1 + 2 + 4 = 7 次遍历，学习速率在第一次和第三次遍历之后重置。每个层组各画一幅图，因为它们的学习速率相差 10 倍。
 #
-# **保留更好的模型。** 微调可能有害:当预训练的特征已经很适合这些图片时,整个网络一起变动,失去的可能比得到的多(课程文字在狗品种的例子中就报告了这种情况)。因此,像课程中那样,我们根据验证集上的数字来评判这一步,如果它没有变好,就退回到这一步之前的模型。这个选择是在验证集上做出的,因此保留下来的模型在验证集上的数字会略显乐观;测试集上没有做过任何选择,它才是公正的裁判。
+# **保留更好的模型。** 微调可能有害：当预训练的特征已经很适合这些图片时，整个网络一起变动，失去的可能比得到的多（课程文字在狗品种的例子中就报告了这种情况）。因此，像课程中那样，我们根据验证集上的数字来评判这一步，如果它没有变好，就退回到这一步之前的模型。这个选择是在验证集上做出的，因此保留下来的模型在验证集上的数字会略显乐观；测试集上没有做过任何选择，它才是公正的裁判。
 
 # %%
 print(steps.attempt(say("nb01.step3"), learn.sched.last_preds(), revert=lambda: learn.load("after_sgdr")))
@@ -358,7 +358,7 @@ print(say("nb01.holds", name=steps.names[steps.current], acc=held))
 # is fitting its training images better than new ones.
 
 # %% [markdown] lang="zh"
-# **训练损失与验证损失。** 表格中的 `trn_loss` 是在经过修饰的图片上、dropout 开启时测得的(全连接层在训练时会丢弃其输入的 25% 和 50%);`val_loss` 则是在未经修饰的图片上、dropout 关闭时测得的。训练是被有意弄得更难的,所以训练损失*高于*验证损失,说明模型还没有过拟合:它还可以再训练久一些。如果训练损失远低于验证损失,而且验证损失在上升,说明它对训练图片的拟合好于对新图片的拟合。
+# **训练损失与验证损失。** 表格中的 `trn_loss` 是在经过修饰的图片上、dropout 开启时测得的（全连接层在训练时会丢弃其输入的 25% 和 50%）；`val_loss` 则是在未经修饰的图片上、dropout 关闭时测得的。训练是被有意弄得更难的，所以训练损失*高于*验证损失，说明模型还没有过拟合：它还可以再训练久一些。如果训练损失远低于验证损失，而且验证损失在上升，说明它对训练图片的拟合好于对新图片的拟合。
 
 # %%
 ft = learn.history[learn.history.fit == learn.n_fit]
@@ -382,9 +382,9 @@ else:
 # (not the log-probabilities: that is a common mistake). These are the lesson's calls:
 
 # %% [markdown] lang="zh"
-# ## 5. 第 4 步:测试数据修饰
+# ## 5. 第 4 步：测试数据修饰
 #
-# 验证集的变换永远只看到中间的正方形。测试数据修饰(TTA)对每张验证图片预测五次,一次照常,四次使用训练时的数据修饰,然后对*概率*取平均(不是对对数概率取平均:这是一个常见的错误)。下面是课程中的调用:
+# 验证集的变换永远只看到中间的正方形。测试数据修饰（TTA）对每张验证图片预测五次，一次照常，四次使用训练时的数据修饰，然后对*概率*取平均（不是对对数概率取平均：这是一个常见的错误）。下面是课程中的调用：
 
 # %%
 log_preds, y = learn.TTA()
@@ -403,7 +403,7 @@ steps.add(say("nb01.step4"), probs, probs=True)
 # %% [markdown] lang="zh"
 # ## 6. 查看预测结果
 #
-# `learn.predict()` 给出验证集上预测概率的对数,每张图片一行,每个类别一列。预测的类别是值最大的那一列,是狗的概率则是第二列的 `np.exp`。
+# `learn.predict()` 给出验证集上预测概率的对数，每张图片一行，每个类别一列。预测的类别是值最大的那一列，是狗的概率则是第二列的 `np.exp`。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -420,7 +420,7 @@ print(say("nb01.first_five", predicted=preds[:5], p_dog=np.round(p_dog[:5], 3), 
 # confidently right, most confidently wrong, and most uncertain images.
 
 # %% [markdown] lang="zh"
-# 本节其余部分使用测试数据修饰得到的概率:先是混淆矩阵,然后对每个类别,分别给出最有把握且正确的、最有把握却错误的,以及最不确定的图片。
+# 本节其余部分使用测试数据修饰得到的概率：先是混淆矩阵，然后对每个类别，分别给出最有把握且正确的、最有把握却错误的，以及最不确定的图片。
 
 # %%
 interp = ClassificationInterpretation(data, probs, y)
@@ -442,7 +442,7 @@ for c in data.classes:
 # %% [markdown] lang="zh"
 # ## 7. 一份 Kaggle 提交文件
 #
-# 课程中的比赛 *Dogs vs. Cats Redux* 对这样的文件评分:每张测试图片一行,包含 `id`(文件名中的数字)和 `label`,即预测该图片是狗的概率。如果数据文件夹里没有 `test1/` 文件夹,就没有可提交的内容,单元格会说明这一点。
+# 课程中的比赛 *Dogs vs. Cats Redux* 对这样的文件评分：每张测试图片一行，包含 `id`（文件名中的数字）和 `label`，即预测该图片是狗的概率。如果数据文件夹里没有 `test1/` 文件夹，就没有可提交的内容，单元格会说明这一点。
 
 # %%
 if data.test_ds is not None:
@@ -464,9 +464,9 @@ else:
 # chance: a model that always says 50/50 scores ln 2 = 0.693.
 
 # %% [markdown] lang="zh"
-# ## 8. 小结:每一步带来了什么
+# ## 8. 小结：每一步带来了什么
 #
-# 一个学习器的整条链。`±` 是每个准确率的二项标准误差;“变化”是在同一批图片上与这一步出发时的那一步比较得到的,附有配对标准误差,以及它改对和改错的图片数。没有被保留的步骤仍留在表中,并有标注。对数损失要与随机猜测比较:一个总是回答 50/50 的模型得分为 ln 2 = 0.693。
+# 一个学习器的整条链。`±` 是每个准确率的二项标准误差；“变化”是在同一批图片上与这一步出发时的那一步比较得到的，附有配对标准误差，以及它改对和改错的图片数。没有被保留的步骤仍留在表中，并有标注。对数损失要与随机猜测比较：一个总是回答 50/50 的模型得分为 ln 2 = 0.693。
 
 # %%
 summary = steps.table()
@@ -477,7 +477,7 @@ steps.shown()
 # says why: log loss also weighs how sure each answer is.
 
 # %% [markdown] lang="zh"
-# 下面是从这些数字打印出来的结论。当准确率和对数损失对某一步的评价不一致时,下一个单元格会说明原因:对数损失还衡量每个答案有多确定。
+# 下面是从这些数字打印出来的结论。当准确率和对数损失对某一步的评价不一致时，下一个单元格会说明原因：对数损失还衡量每个答案有多确定。
 
 # %%
 print("\n".join(steps.verdicts()))
@@ -497,7 +497,7 @@ print(say("nb01.scale", sd=seed_accs.std(ddof=1)))
 # dogs; drawings look like nothing ImageNet holds, so the offline sample starts lower and has more to gain.
 
 # %% [markdown] lang="zh"
-# **与课程对照。** 课程文字中的数字(最后几次遍历)与本次运行的数字并列。它们并不是同一个实验:下一个单元格会说明有哪些不同。ImageNet 本身就是由照片组成的,其中也有猫和狗;而图画不像 ImageNet 中的任何东西,所以离线样本的起点更低,提升的空间也更大。
+# **与课程对照。** 课程文字中的数字（最后几次遍历）与本次运行的数字并列。它们并不是同一个实验：下一个单元格会说明有哪些不同。ImageNet 本身就是由照片组成的，其中也有猫和狗；而图画不像 ImageNet 中的任何东西，所以离线样本的起点更低，提升的空间也更大。
 
 # %%
 print(differences("dogscats", S, len(data.trn_ds), n_val))
@@ -510,7 +510,7 @@ lesson_table("dogscats", steps, {0: 0, 1: 1, 2: 1, 3: 2})
 # chance in accuracy and in log loss, and a submission, when there is a test set, has Kaggle's format.
 
 # %% [markdown] lang="zh"
-# 下面的检查保证本 notebook 再次运行时(换一个随机种子或换一份数据)说的仍是实话。它们在每种模式下都一样:预训练的特征从第一步起就远高于随机猜测;notebook 保留的模型绝不比所尝试那一步之前的模型差;整条链最终在准确率和对数损失上都远好于随机猜测;如果有测试集,提交文件符合 Kaggle 的格式。
+# 下面的检查保证本 notebook 再次运行时（换一个随机种子或换一份数据）说的仍是实话。它们在每种模式下都一样：预训练的特征从第一步起就远高于随机猜测；notebook 保留的模型绝不比所尝试那一步之前的模型差；整条链最终在准确率和对数损失上都远好于随机猜测；如果有测试集，提交文件符合 Kaggle 的格式。
 
 # %%
 se0 = accuracy_se(0.5, n_val)   # the standard error of a coin's accuracy on these images

@@ -18,21 +18,21 @@
 # backbone and the seed.
 
 # %% [markdown] lang="zh"
-# # 02 — 狗的品种:在以 CSV 文件标注的数据集上实践通用步骤
+# # 02 — 狗的品种：在以 CSV 文件标注的数据集上实践通用步骤
 #
-# 第二课的后半部分:Kaggle 的 *Dog Breed Identification*(狗的品种识别)比赛。标签存放在一个 CSV 文件中,而不是按文件夹划分;
-# 类别很多,彼此只在细节上有差别;最后要得到一个提交文件。
-# 我们在同一个学习器上,按课程文字中通用步骤的顺序、用它的调用来训练,然后是*逐步增大图片尺寸*(progressive resizing)和测试数据修饰(TTA),
-# 每一步都用验证集上的数字来评判;某一步没有帮助时,就像课程中那样退回到更好的模型。
+# 第二课的后半部分：Kaggle 的 *Dog Breed Identification*（狗的品种识别）比赛。标签存放在一个 CSV 文件中，而不是按文件夹划分；
+# 类别很多，彼此只在细节上有差别；最后要得到一个提交文件。
+# 我们在同一个学习器上，按课程文字中通用步骤的顺序、用它的调用来训练，然后是*逐步增大图片尺寸*（progressive resizing）和测试数据修饰（TTA），
+# 每一步都用验证集上的数字来评判；某一步没有帮助时，就像课程中那样退回到更好的模型。
 #
-# **用哪些数据。** 离线(默认):一个生成的样本,包含 12 个品种的*画出来的*狗(不是照片),
-# 在 CPU 上使用 EfficientNet-Lite0 及其 ImageNet 权重(来自已安装的软件包,无需下载),
-# 先以 128 像素训练,再增大到 160 像素,这样整套步骤几分钟就能跑完。
-# 真实数据来自 Kaggle:`python -m course_lib.datasets --download dogbreeds` 可以下载它(需要 Kaggle 的 API 和令牌;该命令会说明怎么做),
-# `COURSE_LIB_FULL=1` 让本笔记本在真实数据上运行(120 个品种,10,222 张照片),使用课程中的 224 像素、之后 299 像素;
-# `COURSE_LIB_DATA=folder` 让它在任何同样结构(`train/<id>.jpg` 和 `labels.csv`)的文件夹上运行。
-# 没有 GPU 时,网络结构仍是 EfficientNet-Lite0:课程中的 resnet34 在完整数据集上用 CPU 要训练好几个小时。
-# `COURSE_LIB_ARCH` 和 `COURSE_LIB_SEED` 用来选择网络结构(预训练网络)和随机种子。
+# **用哪些数据。** 离线（默认）：一个生成的样本，包含 12 个品种的*画出来的*狗（不是照片），
+# 在 CPU 上使用 EfficientNet-Lite0 及其 ImageNet 权重（来自已安装的软件包，无需下载），
+# 先以 128 像素训练，再增大到 160 像素，这样整套步骤几分钟就能跑完。
+# 真实数据来自 Kaggle：`python -m course_lib.datasets --download dogbreeds` 可以下载它（需要 Kaggle 的 API 和令牌；该命令会说明怎么做），
+# `COURSE_LIB_FULL=1` 让本笔记本在真实数据上运行（120 个品种，10,222 张照片），使用课程中的 224 像素、之后 299 像素；
+# `COURSE_LIB_DATA=folder` 让它在任何同样结构（`train/<id>.jpg` 和 `labels.csv`）的文件夹上运行。
+# 没有 GPU 时，网络结构仍是 EfficientNet-Lite0：课程中的 resnet34 在完整数据集上用 CPU 要训练好几个小时。
+# `COURSE_LIB_ARCH` 和 `COURSE_LIB_SEED` 用来选择网络结构（预训练网络）和随机种子。
 #
 # 本笔记本所用的中文术语见[术语表](术语表.md)。
 
@@ -71,7 +71,7 @@ print(S.describe())
 # %% [markdown] lang="zh"
 # ## 1. 先看看数据
 #
-# `labels.csv` 中每张训练图片占一行:它的 id(去掉 `.jpg` 的文件名)和它的品种。
+# `labels.csv` 中每张训练图片占一行：它的 id（去掉 `.jpg` 的文件名）和它的品种。
 
 # %%
 label_df = pd.read_csv(PATH / "labels.csv")
@@ -106,7 +106,7 @@ plt.show()
 # headers only, which is fast even for thousands of images).
 
 # %% [markdown] lang="zh"
-# 选择 `sz` 时要考虑图片的尺寸:下面是宽度和高度的分布(只读取文件头,所以即使有几千张图片也很快)。
+# 选择 `sz` 时要考虑图片的尺寸：下面是宽度和高度的分布（只读取文件头，所以即使有几千张图片也很快）。
 
 # %%
 sizes = np.array([image_size(PATH / "train" / f"{i}.jpg") for i in label_df.iloc[:2000, 0]])
@@ -127,7 +127,7 @@ plt.show()
 # %% [markdown] lang="zh"
 # ## 2. 验证集和数据对象
 #
-# `get_cv_idxs(n)` 随机挑出 20% 的行作为验证集,每次挑出的都是同样的行(种子 42),而且不会扰动 numpy 的全局随机状态。
+# `get_cv_idxs(n)` 随机挑出 20% 的行作为验证集，每次挑出的都是同样的行（种子 42），而且不会扰动 numpy 的全局随机状态。
 # 随机猜测的准确率是品种数的倒数。
 
 # %%
@@ -176,17 +176,17 @@ plt.show()
 # %% [markdown] lang="zh"
 # ## 3. 在同一个学习器上实践通用步骤
 #
-# 课程文字中图片分类网络的通用构建步骤:
+# 课程文字中图片分类网络的通用构建步骤：
 #
-# 1. 打开数据修饰(数据增强),`precompute=True`;
-# 2. `lr_find()`:找到损失仍在明显降低的最大学习速率;
-# 3. 在缓存的激活值上用几个遍历(epoch)训练新的全连接层(下面的**第 1 步**);
-# 4. `precompute=False`,在数据修饰下以 `cycle_len=1` 训练全连接层(**第 2 步**);
-# 5. 解锁,使用学习速率向量(分层学习速率)(对于像 ImageNet 那样的照片,相邻两组相差 10 倍;对于卫星图像或医疗图像,相差 3 倍),
-#    `cycle_mult=2`(**第 3 步**)。
+# 1. 打开数据修饰（数据增强），`precompute=True`；
+# 2. `lr_find()`：找到损失仍在明显降低的最大学习速率；
+# 3. 在缓存的激活值上用几个遍历（epoch）训练新的全连接层（下面的**第 1 步**）；
+# 4. `precompute=False`，在数据修饰下以 `cycle_len=1` 训练全连接层（**第 2 步**）；
+# 5. 解锁，使用学习速率向量（分层学习速率）（对于像 ImageNet 那样的照片，相邻两组相差 10 倍；对于卫星图像或医疗图像，相差 3 倍），
+# `cycle_mult=2`（**第 3 步**）。
 #
-# 然后是逐步增大图片尺寸(**第 4 步**)和测试数据修饰(**第 5 步**)。
-# 每个训练步骤之后,笔记本都在相同的验证图片上把新模型与它起步时的模型相比较,并保留更好的那个。
+# 然后是逐步增大图片尺寸（**第 4 步**）和测试数据修饰（**第 5 步**）。
+# 每个训练步骤之后，笔记本都在相同的验证图片上把新模型与它起步时的模型相比较，并保留更好的那个。
 
 # %%
 learn = ConvLearner.pretrained(arch, data, precompute=True)
@@ -201,7 +201,7 @@ print(say("nb02.lr_within") if 1 / 3 <= LR / s.lr <= 3 else say("nb02.lr_away", 
 # Five other seeds of the head-only step (cheap on cached activations) show how much it moves by chance:
 
 # %% [markdown] lang="zh"
-# 用另外五个随机种子重复“只训练全连接层”这一步(在缓存的激活值上训练,代价很小),可以看出它单凭运气会变动多少:
+# 用另外五个随机种子重复“只训练全连接层”这一步（在缓存的激活值上训练，代价很小），可以看出它单凭运气会变动多少：
 
 # %%
 other_seeds = [S.seed + k for k in range(1, 6)]
@@ -219,7 +219,7 @@ print(say("nb02.seed_spread", seeds=other_seeds, mean=seed_accs.mean(), sd=seed_
 # **Step 1**, the learner this notebook follows: `fit(1e-2, 3)` on the cached activations.
 
 # %% [markdown] lang="zh"
-# **第 1 步**,也就是本笔记本跟踪的学习器:在缓存的激活值上 `fit(1e-2, 3)`。
+# **第 1 步**，也就是本笔记本跟踪的学习器：在缓存的激活值上 `fit(1e-2, 3)`。
 
 # %%
 steps = Steps(data.val_y)   # the validation predictions after each step of this one learner
@@ -234,7 +234,7 @@ _ = learn.save(f"breeds_{sz}_head")
 # **Step 2**: `precompute = False`, so augmentation takes effect, and SGDR.
 
 # %% [markdown] lang="zh"
-# **第 2 步**:`precompute = False`,让数据修饰生效,并使用学习速率重置(SGDR,stochastic gradient descent with restarts)。
+# **第 2 步**：`precompute = False`，让数据修饰生效，并使用学习速率重置（SGDR，stochastic gradient descent with restarts）。
 
 # %%
 learn.precompute = False
@@ -252,10 +252,10 @@ _ = learn.save(f"breeds_{sz}_sgdr")
 # notebook keeps the better model either way.
 
 # %% [markdown] lang="zh"
-# **第 3 步**:微调整个网络,使用课程中的 `lr = [1e-4, 1e-3, 1e-2]`,以 `cycle_mult=2` 跑 3 个周期(1 + 2 + 4 = 7 个遍历)。
-# 在真实数据上,课程文字发现这一步*有损害*(之后为 0.876,之前为 0.917),于是放弃了它:
-# 这些品种本来就是 ImageNet 的一部分,预训练得到的特征已经很适合它们,而调整整个网络主要是在对每个品种的少量图片过拟合。
-# 在这里,面对跟 ImageNet 毫无关系的图画,它是否有帮助,要由本次运行的数字来回答;无论结果如何,笔记本都会保留更好的模型。
+# **第 3 步**：微调整个网络，使用课程中的 `lr = [1e-4, 1e-3, 1e-2]`，以 `cycle_mult=2` 跑 3 个周期（1 + 2 + 4 = 7 个遍历）。
+# 在真实数据上，课程文字发现这一步*有损害*（之后为 0.876，之前为 0.917），于是放弃了它：
+# 这些品种本来就是 ImageNet 的一部分，预训练得到的特征已经很适合它们，而调整整个网络主要是在对每个品种的少量图片过拟合。
+# 在这里，面对跟 ImageNet 毫无关系的图画，它是否有帮助，要由本次运行的数字来回答；无论结果如何，笔记本都会保留更好的模型。
 
 # %%
 learn.unfreeze()
@@ -279,9 +279,9 @@ _ = learn.save(f"breeds_{sz}_before_resize")
 # %% [markdown] lang="zh"
 # ## 4. 逐步增大图片尺寸
 #
-# 先在小图片上训练,再在大图片上继续训练:网络看到的还是同样的动物,但细节更多;课程建议用这种方法来训练得更久而不过拟合。
-# `set_data` 换上新尺寸的数据并保留权重,`freeze()` 让训练重新只针对全连接层;然后是课程文字中的 `fit(1e-2, 3, cycle_len=1)`。
-# 每个遍历的表格把训练损失和验证损失并排列出,接下来的单元格据此判断这一点在这里是否成立。
+# 先在小图片上训练，再在大图片上继续训练：网络看到的还是同样的动物，但细节更多；课程建议用这种方法来训练得更久而不过拟合。
+# `set_data` 换上新尺寸的数据并保留权重，`freeze()` 让训练重新只针对全连接层；然后是课程文字中的 `fit(1e-2, 3, cycle_len=1)`。
+# 每个遍历的表格把训练损失和验证损失并排列出，接下来的单元格据此判断这一点在这里是否成立。
 
 # %%
 data_small = data
@@ -297,9 +297,9 @@ plt.show()
 # size; comparing the two on the same validation images shows what the size itself did.
 
 # %% [markdown] lang="zh"
-# **同尺寸对照。** 第 4 步同时改变了两件事:图片尺寸,以及多训练的三个遍历。
-# 第二个学习器从相同的权重(`before_resize`)出发,在原来的尺寸下、同样锁定卷积层,训练同样的三个遍历;
-# 在相同的验证图片上比较两者,就能看出尺寸本身起了什么作用。
+# **同尺寸对照。** 第 4 步同时改变了两件事：图片尺寸，以及多训练的三个遍历。
+# 第二个学习器从相同的权重（`before_resize`）出发，在原来的尺寸下、同样锁定卷积层，训练同样的三个遍历；
+# 在相同的验证图片上比较两者，就能看出尺寸本身起了什么作用。
 
 # %%
 ctrl = ConvLearner.pretrained(arch, data_small)
@@ -339,12 +339,12 @@ print(steps.attempt(say("nb02.step.resize", sz2=sz2), resize_preds, revert=back_
 # %% [markdown] lang="zh"
 # ## 5. 测试数据修饰、准确率和对数损失
 #
-# 课程中的调用:测试数据修饰,对概率取平均,然后计算准确率和对数损失。
-# Kaggle 的这个比赛用**对数损失**评分,即 `-ln p(真实品种)` 的平均值:它惩罚高置信度的错误,
-# 因为一张图片如果给它真实品种的概率只有 0.01,单这一张就要付出 `-ln 0.01 = 4.6`。
-# 概率恰好为 0 的代价是无穷大,所以这个指标先把每个概率**截断**到 `[1e-15, 1 - 1e-15]`,再把每一行重新归一化,使其和为 1:
-# 这样一个完全确定的错误代价为 `-ln(1e-15) = 34.5`,仍足以毁掉一个分数(`course_lib.metrics.log_loss` 与 Kaggle 的评分程序做法相同)。
-# 随机猜测(在所有品种上均匀地猜)的得分是 `ln(品种数)`。
+# 课程中的调用：测试数据修饰，对概率取平均，然后计算准确率和对数损失。
+# Kaggle 的这个比赛用**对数损失**评分，即 `-ln p(真实品种)` 的平均值：它惩罚高置信度的错误，
+# 因为一张图片如果给它真实品种的概率只有 0.01，单这一张就要付出 `-ln 0.01 = 4.6`。
+# 概率恰好为 0 的代价是无穷大，所以这个指标先把每个概率**截断**到 `[1e-15, 1 - 1e-15]`，再把每一行重新归一化，使其和为 1：
+# 这样一个完全确定的错误代价为 `-ln(1e-15) = 34.5`，仍足以毁掉一个分数（`course_lib.metrics.log_loss` 与 Kaggle 的评分程序做法相同）。
+# 随机猜测（在所有品种上均匀地猜）的得分是 `ln(品种数)`。
 
 # %%
 log_preds, y = learn.TTA()
@@ -371,8 +371,8 @@ print(say("nb02.most_confused", pairs=sorted(pairs, key=lambda t: -t[2])[:3]))
 # %% [markdown] lang="zh"
 # ## 6. Kaggle 提交文件
 #
-# 用测试数据修饰预测测试集,写出 `id` 以及每个品种一列的概率,再拿这个文件与 Kaggle 的 `sample_submission.csv` 对照检查
-# (列相同且顺序相同,id 相同)。没有测试集文件夹的数据目录就没有可提交的内容,单元格会说明这一点。
+# 用测试数据修饰预测测试集，写出 `id` 以及每个品种一列的概率，再拿这个文件与 Kaggle 的 `sample_submission.csv` 对照检查
+# （列相同且顺序相同，id 相同）。没有测试集文件夹的数据目录就没有可提交的内容，单元格会说明这一点。
 
 # %%
 if data.test_ds is not None:
@@ -396,8 +396,8 @@ else:
 # %% [markdown] lang="zh"
 # ## 7. 小结
 #
-# 同一个学习器的整条链。`±` 是二项分布的标准误差;“变化”是相对于它起步的那一步、在相同图片上的变化,
-# 附有配对的标准误差,以及它改对和改错的图片数。没有保留的步骤仍留在表中,并有标记。
+# 同一个学习器的整条链。`±` 是二项分布的标准误差；“变化”是相对于它起步的那一步、在相同图片上的变化，
+# 附有配对的标准误差，以及它改对和改错的图片数。没有保留的步骤仍留在表中，并有标记。
 
 # %%
 summary = steps.table()
@@ -422,10 +422,10 @@ print(say("nb02.for_scale", sd=seed_accs.std(ddof=1)))
 # differs between the two runs.
 
 # %% [markdown] lang="zh"
-# 停留在噪声范围之内的步骤,并没有证明它在*这里*有帮助;验证集小的时候,只有相差好几张图片的变化才能和运气区分开。
+# 停留在噪声范围之内的步骤，并没有证明它在*这里*有帮助；验证集小的时候，只有相差好几张图片的变化才能和运气区分开。
 # 完整数据集大约有 2,000 张验证图片。
 #
-# **与课程对照。** 课程文字中的数字(最后一个遍历)与本次运行的数字并列;下一个单元格说明两次运行有哪些不同。
+# **与课程对照。** 课程文字中的数字（最后一个遍历）与本次运行的数字并列；下一个单元格说明两次运行有哪些不同。
 
 # %%
 print(differences("dogbreeds", S, len(data.trn_ds), n_val))
@@ -437,8 +437,8 @@ lesson_table("dogbreeds", steps, {0: 0, 1: 1, 2: 2, 3: 3, 4: 4})
 # loss, and a submission, when there is a test set, matches Kaggle's format.
 
 # %% [markdown] lang="zh"
-# 下面的检查断言在每次运行、每种模式下都成立的事情:只训练全连接层就远高于随机猜测;最后保留的模型至少和第 1 步的一样好;
-# 整条链最终在准确率和对数损失上都远好于随机猜测;有测试集时,提交文件符合 Kaggle 的格式。
+# 下面的检查断言在每次运行、每种模式下都成立的事情：只训练全连接层就远高于随机猜测；最后保留的模型至少和第 1 步的一样好；
+# 整条链最终在准确率和对数损失上都远好于随机猜测；有测试集时，提交文件符合 Kaggle 的格式。
 
 # %%
 chance = 1 / data.c

@@ -10,13 +10,13 @@
 # `COURSE_LIB_DATA=folder` before starting Jupyter for photos).
 
 # %% [markdown] lang="zh"
-# # 03 — 学习速率调度:学习速率重置(SGDR)、`cycle_len`、`cycle_mult` 与学习速率查找
+# # 03 — 学习速率调度：学习速率重置（SGDR）、`cycle_len`、`cycle_mult` 与学习速率查找
 #
-# 第二课改变了训练过程中*学习速率的变化方式*(调度,schedule)。本笔记本画出课程用到的每一种调度,
-# 把它们与程序库的实际做法相核对,并提供滑块让你自己尝试。这里的一切在 CPU 上几秒钟就能跑完。
+# 第二课改变了训练过程中*学习速率的变化方式*（调度，schedule）。本笔记本画出课程用到的每一种调度，
+# 把它们与程序库的实际做法相核对，并提供滑块让你自己尝试。这里的一切在 CPU 上几秒钟就能跑完。
 #
-# **开关:** 不需要——调度与数据无关。最后的学习速率查找(lr_find)部分使用笔记本 01 的数据和网络结构(预训练网络)
-# (默认是离线样本和 EfficientNet-Lite0;想用照片,就在启动 Jupyter 之前设置 `COURSE_LIB_FULL=1` 或 `COURSE_LIB_DATA=folder`)。
+# **开关：** 不需要——调度与数据无关。最后的学习速率查找（lr_find）部分使用笔记本 01 的数据和网络结构（预训练网络）
+# （默认是离线样本和 EfficientNet-Lite0；想用照片，就在启动 Jupyter 之前设置 `COURSE_LIB_FULL=1` 或 `COURSE_LIB_DATA=folder`）。
 #
 # 本笔记本所用的中文术语见[术语表](术语表.md)。
 
@@ -47,10 +47,10 @@ set_seed(S.seed)
 # the one before: 1 + 2 + 4 = 7 epochs.
 
 # %% [markdown] lang="zh"
-# ## 1. 一次 `fit` 调用要跑多少个遍历?
+# ## 1. 一次 `fit` 调用要跑多少个遍历？
 #
-# 不设 `cycle_len` 时,`fit(lr, 3)` 以恒定的学习速率跑 3 个遍历(epoch)。设了 `cycle_len=1`,这个 3 就变成*重置的次数*(周期数),
-# 每个周期一个遍历。再设 `cycle_mult=2`,每个周期都是前一个的两倍长:1 + 2 + 4 = 7 个遍历。
+# 不设 `cycle_len` 时，`fit(lr, 3)` 以恒定的学习速率跑 3 个遍历（epoch）。设了 `cycle_len=1`，这个 3 就变成*重置的次数*（周期数），
+# 每个周期一个遍历。再设 `cycle_mult=2`，每个周期都是前一个的两倍长：1 + 2 + 4 = 7 个遍历。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -67,11 +67,11 @@ print(say("nb03.epochs.cycle_mult", n=n_epochs(3, 1, 2), restarts=restart_epochs
 # the rate as a short warm-up. This is `learn.fit(1e-2, 3, cycle_len=1)` with 100 batches per epoch:
 
 # %% [markdown] lang="zh"
-# ## 2. 学习速率重置(SGDR):余弦递降加重置
+# ## 2. 学习速率重置（SGDR）：余弦递降加重置
 #
-# 在一个周期内,学习速率沿半个余弦从完整的值降向零——先迈大步,接近极小值时再小心地迈小步——然后跳回高处,
-# 把权重推出尖锐的极小值,推向泛化能力更好的平坦区域。第一个周期最开始的 1/20 以 1/100 的学习速率运行,作为短暂的预热。
-# 下面是每个遍历 100 个批次时的 `learn.fit(1e-2, 3, cycle_len=1)`:
+# 在一个周期内，学习速率沿半个余弦从完整的值降向零——先迈大步，接近极小值时再小心地迈小步——然后跳回高处，
+# 把权重推出尖锐的极小值，推向泛化能力更好的平坦区域。第一个周期最开始的 1/20 以 1/100 的学习速率运行，作为短暂的预热。
+# 下面是每个遍历 100 个批次时的 `learn.fit(1e-2, 3, cycle_len=1)`：
 
 # %%
 fig, summary = schedule_figure(1e-2, 3, cycle_len=1, cycle_mult=1, n_batch=100, n_groups=1)
@@ -88,9 +88,9 @@ plt.show()
 # %% [markdown] lang="zh"
 # ## 3. `cycle_mult=2` 和学习速率向量
 #
-# 在 `learn.unfreeze()` 之后,课程为每个层组传入一个学习速率,即学习速率向量(分层学习速率)`[1e-4, 1e-3, 1e-2]`:
-# 前面的层(通用的边缘和纹理)的变化幅度比新的全连接层小 100 倍。每个层组都是用自己的学习速率乘以同一个余弦系数。
-# 先用线性刻度(与 `learn.sched.plot_lr()` 的画法相同),再用对数刻度,在对数刻度下能清楚地看到三条曲线形状相同:
+# 在 `learn.unfreeze()` 之后，课程为每个层组传入一个学习速率，即学习速率向量（分层学习速率）`[1e-4, 1e-3, 1e-2]`：
+# 前面的层（通用的边缘和纹理）的变化幅度比新的全连接层小 100 倍。每个层组都是用自己的学习速率乘以同一个余弦系数。
+# 先用线性刻度（与 `learn.sched.plot_lr()` 的画法相同），再用对数刻度，在对数刻度下能清楚地看到三条曲线形状相同：
 
 # %%
 fig, axs = plt.subplots(1, 2, figsize=(13, 3.5))
@@ -111,9 +111,9 @@ print(say("nb03.group_lrs", lrs=[f"{x:.0e}" for x in summary.group_lrs]))
 # batch, are compared with the formula — for all three layer groups.
 
 # %% [markdown] lang="zh"
-# ## 4. `fit` 真的是这么做的吗?
+# ## 4. `fit` 真的是这么做的吗？
 #
-# 上面的图来自调度的公式。这里用 `fit(lr, 3, cycle_len=1, cycle_mult=2)` 训练一个小模型,
+# 上面的图来自调度的公式。这里用 `fit(lr, 3, cycle_len=1, cycle_mult=2)` 训练一个小模型，
 # 把它在每个批次实际使用并记录下来的学习速率与公式相比较——三个层组全部比较。
 
 # %%
@@ -146,10 +146,10 @@ print(say("nb03.matches", epochs=len(learn.history), n=len(recorded)))
 # about 3 for satellite or medical images, as the lesson suggests).
 
 # %% [markdown] lang="zh"
-# ## 5. 动手试试:调度浏览器
+# ## 5. 动手试试：调度浏览器
 #
-# 拖动滑块(需要在 JupyterLab 中有运行着的内核):学习速率、周期数、`cycle_len`、`cycle_mult`、每个遍历的批次数,
-# 以及相邻层组之间的比值(如课程所建议,对像 ImageNet 那样的照片取 10,对卫星图像或医疗图像取 3 左右)。
+# 拖动滑块（需要在 JupyterLab 中有运行着的内核）：学习速率、周期数、`cycle_len`、`cycle_mult`、每个遍历的批次数，
+# 以及相邻层组之间的比值（如课程所建议，对像 ImageNet 那样的照片取 10，对卫星图像或医疗图像取 3 左右）。
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -160,7 +160,7 @@ display(explorer)
 # The sliders are ordinary widgets, so a cell can set them too — here `cycle_mult` goes back to 1:
 
 # %% [markdown] lang="zh"
-# 这些滑块是普通的控件,所以单元格也可以设置它们——这里把 `cycle_mult` 改回 1:
+# 这些滑块是普通的控件，所以单元格也可以设置它们——这里把 `cycle_mult` 改回 1：
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -190,16 +190,16 @@ assert explorer.result.epochs == 7, explorer.result
 # %% [markdown] lang="zh"
 # ## 6. 读懂学习速率查找的曲线
 #
-# `learn.lr_find()` 会短暂地训练一会儿,期间学习速率从 1e-5 指数增长到 10,并记录训练损失。
-# 学习速率太小时损失几乎不动;然后迅速下降;过了某一点就会爆炸。
-# 我们要找的是**损失仍在明显下降的最大学习速率**:曲线的最低点已经太远了(损失马上就要爆炸),
-# 所以建议值取平滑后损失最低处学习速率的十分之一。下降最陡的点也标了出来:
-# course_lib 在每个点周围一个数量级的学习速率范围内对平滑后的损失拟合一条直线,取最低点之前斜率最负的那一处,
-# 这样单个有噪声的批次无法左右它(`tests/test_plots.py` 在带噪声的人造曲线上检查了这一点)。
+# `learn.lr_find()` 会短暂地训练一会儿，期间学习速率从 1e-5 指数增长到 10，并记录训练损失。
+# 学习速率太小时损失几乎不动；然后迅速下降；过了某一点就会爆炸。
+# 我们要找的是**损失仍在明显下降的最大学习速率**：曲线的最低点已经太远了（损失马上就要爆炸），
+# 所以建议值取平滑后损失最低处学习速率的十分之一。下降最陡的点也标了出来：
+# course_lib 在每个点周围一个数量级的学习速率范围内对平滑后的损失拟合一条直线，取最低点之前斜率最负的那一处，
+# 这样单个有噪声的批次无法左右它（`tests/test_plots.py` 在带噪声的人造曲线上检查了这一点）。
 #
-# 这里的扫描在缓存的激活值上(`precompute=True`)训练笔记本 01 的新全连接层:只需几秒钟,
-# 而且预训练的网络结构能给出课程图中那样清晰的下降。图后面的单元格在本次运行上检查两个标记都位于下降段:
-# 在最低点之前,并且低于曲线起始的水平(取曲线前四分之一平滑损失的中位数,这样不会由早期的某一个批次决定)。
+# 这里的扫描在缓存的激活值上（`precompute=True`）训练笔记本 01 的新全连接层：只需几秒钟，
+# 而且预训练的网络结构能给出课程图中那样清晰的下降。图后面的单元格在本次运行上检查两个标记都位于下降段：
+# 在最低点之前，并且低于曲线起始的水平（取曲线前四分之一平滑损失的中位数，这样不会由早期的某一个批次决定）。
 
 # %%
 data = ImageClassifierData.from_paths(S.path, bs=S.bs, tfms=tfms_from_model(S.arch, S.sz,
@@ -225,8 +225,8 @@ print(say("nb03.curve", start=start, low=c.losses[i_low], lr_low=c.lrs[i_low], l
 # out (`n_skip`, `n_skip_end`). Move the sliders to see how the suggestion depends on them.
 
 # %% [markdown] lang="zh"
-# 平滑很重要:原始的批次损失带有噪声,而且开头和结尾的几个点通常会被略去(`n_skip`、`n_skip_end`)。
-# 拖动滑块,看看建议值如何随它们变化。
+# 平滑很重要：原始的批次损失带有噪声，而且开头和结尾的几个点通常会被略去（`n_skip`、`n_skip_end`）。
+# 拖动滑块，看看建议值如何随它们变化。
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -237,7 +237,7 @@ display(finder_explorer)
 # The same figure without a live kernel, with no smoothing at all (beta 0) next to the default (0.98):
 
 # %% [markdown] lang="zh"
-# 不需要运行着的内核也能看到的同一张图:左边完全不平滑(beta 0),右边是默认的平滑(0.98):
+# 不需要运行着的内核也能看到的同一张图：左边完全不平滑（beta 0），右边是默认的平滑（0.98）：
 
 # %%
 fig, axs = plt.subplots(1, 2, figsize=(16, 4.5))
