@@ -4,13 +4,12 @@ answer against the library and says, in plain words, what is off.
     from course_lib.classroom.exercises import check
     check("sgdr", lr_at)   # prints a friendly line and `EXERCISE sgdr PASS|FAIL <hint>` for the grader
 
-`EXERCISES` is the one table: each `Exercise` names its answers, its checker, the lesson step its hints point
-to and the catalog keys of those hints. The exercise notebooks (their headings and check cells,
-notebooks/build.py) and the grader (`course_lib.classroom.grade`) are both made from it.
+`EXERCISES` is the one table: each `Exercise` names its answers, its checker, the lesson step its hints point to
+and the catalog keys of those hints. The exercise notebooks (notebooks/build.py) and the grader are made from it.
 
 Every checker returns a `Result` (passed, message, hint). Wrong types, wrong shapes and exceptions raised by the
-student's code become feedback, never a traceback (`feedback`); every sentence comes from the catalog
-(`messages`). Hints point at the lesson step to re-read; they describe the idea, not the code of the answer.
+student's code become feedback, never a traceback (`feedback`); every sentence comes from the catalog (`messages`,
+read through course_lib.lang). Hints point at the lesson step to re-read: the idea, not the code of the answer.
 """
 from __future__ import annotations
 
@@ -28,10 +27,11 @@ from ..metrics import accuracy_np, accuracy_se, log_loss as ref_log_loss
 from ..schedules import restart_epochs, sgdr_mult
 from ..submission import check_submission, submission_ids
 from ..synthetic import find_sample  # noqa: F401  (its old home: handed-out notebooks import it from here)
+from ..lang import say, template
 from .cases import (SGDR_CASES, fit_diagnosis, log_loss_cases, lr_find_record, lr_find_suggestion, lr_range, restarts,
                     submission_case, tta_cases, tta_gain)
-from .feedback import Feedback, Result, answered, array, call, epochs, fail, listed, number, short
-from ..lang import say, template
+from .feedback import (Feedback, Result, answered, array, call, epochs, fail, listed, loss_columns, number,
+                       raw_number, short)
 from .messages import hint_keys
 
 _results: dict[str, Result] = {}  # latest result per exercise in this session, for summary()
@@ -61,8 +61,7 @@ def _run(exercise: str, check: Callable[[str], str], quiet: bool) -> Result:
         r = Result(exercise, False, f.message, f.hint)
     _results[exercise] = r
     if not quiet:
-        print(str(r))
-        print(r.marker(), flush=True)
+        print(f"{r}\n{r.marker()}", flush=True)
     return r
 
 
@@ -207,7 +206,7 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
     def check(step: str) -> str:
         for j, (y, p) in enumerate(log_loss_cases()):
             ref = ref_log_loss(y, p)
-            got = _raw_number(call(my_log_loss, y.copy(), p.copy(), name="my_log_loss"))
+            got = raw_number(call(my_log_loss, y.copy(), p.copy(), name="my_log_loss"))
             if math.isclose(got, ref, rel_tol=1e-6):
                 continue
             n, vs = len(y), {"got": got, "want": ref, "step": step}
@@ -228,16 +227,6 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
             raise fail("log_loss.got", **vs)
         return say("log_loss.passed")
     return _run("log_loss", check, quiet)
-
-
-def _raw_number(x) -> float:
-    """Like feedback.number, but inf and nan are let through: they are the symptom to explain."""
-    if np.ndim(x) != 0 or isinstance(x, (bool, np.bool_)):
-        raise fail("log_loss.not_one_number", type=type(x).__name__, value=short(x))
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        raise fail("log_loss.not_float", type=type(x).__name__) from None
 
 
 # ---- 6. A Kaggle submission DataFrame ----------------------------------------------------------------------
@@ -334,26 +323,12 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
 VERDICTS = ("underfitting", "overfitting", "neither")
 
 
-def _losses(history, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The trn_loss and val_loss columns of an epoch table (learn.history), checked."""
-    rerun = "fit_verdict.rerun.hint"
-    if not isinstance(history, pd.DataFrame) or not {"trn_loss", "val_loss"} <= set(history.columns):
-        raise fail("fit_verdict.not_table", rerun, name=name, type=type(history).__name__)
-    try:
-        trn, val = (history[c].to_numpy(dtype=float) for c in ("trn_loss", "val_loss"))
-    except (TypeError, ValueError):
-        raise fail("fit_verdict.not_numbers", rerun, name=name) from None
-    if len(trn) == 0 or not (np.all(np.isfinite(trn)) and np.all(np.isfinite(val))):
-        raise fail("fit_verdict.no_losses", rerun, name=name)
-    return trn, val
-
-
 def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = False) -> Result:
     """Exercise 8: under- or over-fitting, for two runs, judged from their own epoch tables."""
     def check(step: str) -> str:
         found = []
         for run, said, hist in (("a", verdict_a, history_a), ("b", verdict_b, history_b)):
-            trn, val = _losses(hist, f"history_{run}")
+            trn, val = loss_columns(hist, f"history_{run}")
             want = fit_diagnosis(hist)
             said = answered(said, f"verdict_{run}")
             if not isinstance(said, str) or said.strip().lower() not in VERDICTS:

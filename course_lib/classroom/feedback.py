@@ -10,6 +10,7 @@ import traceback
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..lang import say
 from .messages import has
@@ -129,3 +130,27 @@ def listed(xs) -> str:
 def epochs(xs) -> str:
     """'epoch 1' or 'epochs 1 and 3'."""
     return say("common.epoch" if len(xs) == 1 else "common.epochs", list=listed(xs))
+
+
+def raw_number(x) -> float:
+    """Like `number`, but inf and nan are let through: they are the symptom to explain (exercise 5)."""
+    if np.ndim(x) != 0 or isinstance(x, (bool, np.bool_)):
+        raise fail("log_loss.not_one_number", type=type(x).__name__, value=short(x))
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise fail("log_loss.not_float", type=type(x).__name__) from None
+
+
+def loss_columns(history, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The trn_loss and val_loss columns of an epoch table (learn.history), checked (exercise 8)."""
+    rerun = "fit_verdict.rerun.hint"
+    if not isinstance(history, pd.DataFrame) or not {"trn_loss", "val_loss"} <= set(history.columns):
+        raise fail("fit_verdict.not_table", rerun, name=name, type=type(history).__name__)
+    try:
+        trn, val = (history[c].to_numpy(dtype=float) for c in ("trn_loss", "val_loss"))
+    except (TypeError, ValueError):
+        raise fail("fit_verdict.not_numbers", rerun, name=name) from None
+    if len(trn) == 0 or not (np.all(np.isfinite(trn)) and np.all(np.isfinite(val))):
+        raise fail("fit_verdict.no_losses", rerun, name=name)
+    return trn, val
