@@ -33,6 +33,14 @@ def fresh(data, **kw):
     return learn
 
 
+def unfrozen(data, seed: int, **kw):
+    """A fresh learner for `seed`, every layer group trainable."""
+    set_seed(seed)
+    learn = fresh(data, **kw)
+    learn.unfreeze()
+    return learn
+
+
 def all_finite(learn) -> bool:
     """Every parameter, buffer and optimiser tensor of the learner is finite."""
     tensors = list(learn.model.state_dict().values())
@@ -65,9 +73,7 @@ class CtrlC(Callback):
 def test_ctrl_c_late_in_a_fit_leaves_a_learner_that_trains_on(folder, capsys):
     data = data_at(folder)
     for s in SEEDS:
-        set_seed(s)
-        learn = fresh(data)
-        learn.unfreeze()
+        learn = unfrozen(data, s)
         with pytest.raises(KeyboardInterrupt):
             learn.fit(1e-2, 3, cbs=[CtrlC(5 + s % 6)])  # in the second or third epoch (4 batches an epoch)
         assert all_finite(learn), f"seed {s}"
@@ -78,18 +84,20 @@ def test_ctrl_c_late_in_a_fit_leaves_a_learner_that_trains_on(folder, capsys):
 @pytest.mark.slow
 def test_after_a_divergence_every_path_works(folder):
     data = data_at(folder)
+    diverged = 0
     for s in range(10):
-        set_seed(s)
-        learn = fresh(data)
-        learn.unfreeze()
-        with pytest.raises(FloatingPointError):
+        learn = unfrozen(data, s)
+        try:
             learn.fit(1e4, 1)
+        except FloatingPointError:
+            diverged += 1
         learn.lr_find(num_it=8)
         assert np.isfinite(learn.predict()).all(), f"seed {s}: predict after a divergence"
         trains_on(learn, s)
         learn.freeze()
         learn.precompute = True
         assert np.isfinite(learn.fit(1e-2, 1)).all(), f"seed {s}: a precompute fit after a divergence"
+    assert diverged >= 8, f"only {diverged} of 10 fits at lr 1e4 diverged: the scenario no longer tests reuse"
 
 
 def test_ctrl_c_inside_tta_puts_the_mode_back(folder):
@@ -119,9 +127,7 @@ def test_an_image_spoiled_between_fits_is_named_and_the_learner_goes_on(folder, 
         copy = tmp_path / f"s{s}"
         shutil.copytree(folder, copy)
         data = data_at(copy)
-        set_seed(s)
-        learn = fresh(data)
-        learn.unfreeze()
+        learn = unfrozen(data, s)
         learn.fit(1e-3, 1)
         victim = copy / data.trn_ds.fnames[s % len(data.trn_ds.fnames)]
         good = victim.read_bytes()
@@ -137,9 +143,7 @@ def test_a_checkpoint_loads_into_a_learner_in_another_state(folder):
     """Saved unfrozen and trained, loaded into a fresh learner that is frozen with precompute on: the same model."""
     data = data_at(folder)
     for s in range(5):
-        set_seed(s)
-        learn = fresh(data)
-        learn.unfreeze()
+        learn = unfrozen(data, s)
         learn.fit(1e-3, 1)
         learn.save(f"reuse_{s}")
         other = fresh(data)
@@ -174,24 +178,25 @@ def test_images_of_other_modes_swapped_in_mid_job_are_read(folder, tmp_path):
 
 @pytest.mark.slow
 def test_bf16_and_fp32_agree_on_what_diverges(folder):
-    """Far from the edge the two precisions agree on every seed (lr 1 never diverges, lr 100 always does).
+    """Far from the edge the two precisions agree: at lr 1 no seed diverges in either, at lr 1e4 (the issue's
+    rate) every seed diverged in both, on 1 and on 2 threads; 7 of 8 are asked for, not 8, because what diverges
+    near the edge depends on the order of float sums, which the thread count changes (lr 100, seed 4: fp32
+    diverged on 2 threads and not on 1).
 
     At the edge (lr 5 to 20 here) they agree on the rate, not the seeds: 2 and 3 of 20 diverged at lr 5,
     16 and 18 at lr 10 (fp32, bf16), as one rounding difference sends a fit on another path."""
     data = data_at(folder)
-    for lr, diverges in ((1.0, False), (100.0, True)):
+    for lr, least, most in ((1.0, 0, 0), (1e4, 7, 8)):
         for amp in (False, True):
+            diverged = 0
             for s in range(8):
-                set_seed(s)
-                learn = fresh(data, amp=amp)
-                learn.unfreeze()
+                learn = unfrozen(data, s, amp=amp)
                 try:
                     learn.fit(lr, 1)
-                    got = False
                 except FloatingPointError:
-                    got = True
-                assert got == diverges, f"lr {lr}, {'bf16' if amp else 'fp32'}, seed {s}: diverged={got}"
-                assert all_finite(learn)
+                    diverged += 1
+                assert all_finite(learn), f"lr {lr}, seed {s}"
+            assert least <= diverged <= most, f"lr {lr}, {'bf16' if amp else 'fp32'}: {diverged} of 8 diverged"
 
 
 def test_arguments_tried_in_round_4_are_refused_with_what_is_allowed(folder):
