@@ -108,3 +108,9 @@ def test_first_fit_bench_runs_both_orders_on_tiny_data(tiny_path):
     rows = [line.split(" | ") for line in out.stdout.splitlines() if line.startswith("| 0 |")]
     assert [r[1] for r in rows] == ["course_lib", "plain"]  # one process for each order
     assert all(float(x) > 0 for r in rows for x in r[2:6]) and all(r[6].endswith("x |") for r in rows)
+
+
+def test_divergence_bench_counts_both_precisions(script, capsys):
+    script("bench", "divergence").main(["--lrs", "1", "1000", "--seeds", "2", "--threads", "1"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 1")]
+    assert rows == ["| 1 | 0 of 2 | 0 of 2 | - |", "| 1000 | 2 of 2 | 2 of 2 | - |"]

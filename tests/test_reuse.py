@@ -183,8 +183,8 @@ def test_bf16_and_fp32_agree_on_what_diverges(folder):
     near the edge depends on the order of float sums, which the thread count changes (lr 100, seed 4: fp32
     diverged on 2 threads and not on 1).
 
-    At the edge (lr 5 to 20 here) they agree on the rate, not the seeds: 2 and 3 of 20 diverged at lr 5,
-    16 and 18 at lr 10 (fp32, bf16), as one rounding difference sends a fit on another path."""
+    At the edge (lr 5 to 20) they agree on the rate, not the seeds (bench/divergence.py prints the counts), as one
+    rounding difference sends a fit on another path."""
     data = data_at(folder)
     for lr, least, most in ((1.0, 0, 0), (1e4, 7, 8)):
         for amp in (False, True):
