@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 from course_lib import datasets as D
-from course_lib.datasets import cli
 from course_lib.synthetic import drawing
 from course_lib.synthetic import samples as S
 
@@ -370,8 +369,8 @@ def test_real_data_uses_the_librarys_image_list_and_csv_reader(tmp_path):
 
 def test_cli_makes_samples_and_reports_real_data(tmp_path, monkeypatch, capsys):
     small_dc, small_db = S.make_dogscats, S.make_dogbreeds
-    monkeypatch.setattr(cli, "make_dogscats", lambda p, force=False: small_dc(p, 1, 1, 1, force=force))
-    monkeypatch.setattr(cli, "make_dogbreeds", lambda p, force=False: small_db(p, 2, 1, 1, force=force))
+    monkeypatch.setattr(S, "make_dogscats", lambda p, force=False: small_dc(p, 1, 1, 1, force=force))
+    monkeypatch.setattr(S, "make_dogbreeds", lambda p, force=False: small_db(p, 2, 1, 1, force=force))
     assert D.main(["--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "dogscats_sample" in out and "dogbreeds_sample" in out and "not photos" in out

@@ -526,6 +526,16 @@ def test_import_leaves_pandas_unloaded():
     assert out.split() == ["False", "False", "False"]
 
 
+def test_real_data_package_leaves_drawing_unloaded():
+    """The real-data package never reaches the synthetic wing: its drawing code loads only to make samples."""
+    import subprocess
+    import sys
+    code = ("import sys, course_lib.datasets; from course_lib.datasets import find_real; "
+            "print('course_lib.synthetic.drawing' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]
+
+
 def test_custom_head_trains_and_precomputes(tiny_data):
     nf = 256  # resnet_mini's body width
     head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, 2))

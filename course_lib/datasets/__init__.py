@@ -13,7 +13,7 @@ Command line: ``python -m course_lib.datasets [--root data] [--force] [--real]``
 ``--split-kaggle SRC [--test DIR]`` to put Kaggle's flat dogs-vs-cats download into class folders.
 
 Modules: `find` (is a layout complete), `split` (Kaggle's flat folder into class folders), `fetch`
-(download, download_weights), `archive` (check and unpack safely), `sources` (where archives come from),
+(download, download_weights), `archive` (check and unpack safely), `sources` (the names, where archives come from),
 `howto` (the text on how to get each data set), `cli` (describe and the command line).
 """
 from .cli import describe, main

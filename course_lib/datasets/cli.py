@@ -11,10 +11,9 @@ from PIL import Image
 
 from ..csvfile import read_csv
 from ..images import list_dirs, list_images
-from ..synthetic.samples import SAMPLES, make_dogbreeds, make_dogscats, sample_path
 from .fetch import download, download_weights
 from .find import find_real
-from .sources import SOURCES, URL_ENV, DownloadError
+from .sources import NAMES, SOURCES, URL_ENV, DownloadError
 from .split import split_kaggle_dogscats
 
 if TYPE_CHECKING:  # pandas is imported only when describe() runs
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== dogscats: split into {dst}\n{_summary(describe(dst, max_sizes=50))}")
         return 0
     if args.real:
-        for name in SAMPLES:
+        for name in NAMES:
             try:
                 path = find_real(name, args.root)
             except FileNotFoundError as e:
@@ -125,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"== {name}: found at {path}\n{_summary(describe(path, max_sizes=50))}\n")
         return 0
+    # the synthetic wing (700 lines of drawing code) loads only here: the real-data commands never need it
+    from ..synthetic.samples import make_dogbreeds, make_dogscats, sample_path
+
     for name, make in (("dogscats", make_dogscats), ("dogbreeds", make_dogbreeds)):
         t0 = time.perf_counter()
         path = make(sample_path(name, args.root), force=args.force)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..images import list_dirs, list_images
-from ..synthetic.samples import SAMPLES
 from .howto import EXPECTED, HOW_TO_GET
+from .sources import NAMES
 
 
 def n_images(folder: Path) -> int:
@@ -30,8 +30,8 @@ def complete(name: str, path: Path) -> bool:
 
 def find_real(name: str, root: str | Path = "data") -> Path:
     """Path of the real Kaggle data set `name` under root; if incomplete, an error saying how to get it."""
-    if name not in SAMPLES:
-        raise ValueError(f"Unknown data set {name!r}; expected one of {', '.join(SAMPLES)}")
+    if name not in NAMES:
+        raise ValueError(f"Unknown data set {name!r}; expected one of {', '.join(NAMES)}")
     root = Path(root)
     path = root / name
     found_n = counts(name, path)

@@ -1,4 +1,4 @@
-"""Where each real data set's archive comes from, and the one error a download raises (a leaf module)."""
+"""The real data sets' names, where each one's archive comes from, and the one error a download raises (a leaf module)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,4 +25,5 @@ SOURCES = {
                        check=(839_285_364, "3e483c8d6ef2175e9d395a6027eb92b7")),
     "dogbreeds": Source("dog-breed-identification.zip", 725_000_000, kaggle="dog-breed-identification"),
 }
+NAMES = tuple(SOURCES)  # the lesson's data sets; the offline samples stand in for the same ones
 URL_ENV = "COURSE_LIB_DATA_URL"  # a folder URL (a classroom mirror) that holds the archives under their names

@@ -26,13 +26,14 @@ from typing import Callable
 
 import numpy as np
 
+from ..datasets.sources import NAMES
 from .drawing import BREEDS, breed_look, cat_look, dog_look, render, rng_for, save_jpeg
 
 __all__ = ["make_dogscats", "make_dogbreeds", "sample_path", "ensure_sample", "find_sample", "SAMPLES", "BREEDS"]
 
 VERSION = 2  # bump whenever the drawings change, so that samples already on disk are remade
 MARKER = ".sample.json"  # written last into a finished sample; its absence means "not ours"
-SAMPLES = ("dogscats", "dogbreeds")
+SAMPLES = NAMES  # a generated stand-in for each real data set
 
 # what training writes into a data folder (checkpoints, the precompute cache, submissions): a student's saved
 # models are not part of the sample, and must not make it look changed (which would rebuild it and lose them)
