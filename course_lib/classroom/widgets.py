@@ -1,6 +1,6 @@
 """Interactive explorers for notebooks: the SGDR schedule of every layer group, and the lr_find curve.
 
-The maths lives in pure functions (`group_schedule`, `lr_find_figure`) that tests call directly; the
+The maths lives in pure functions (`group_schedule`, `plots.plot_lr_find`) that tests call directly; the
 explorers only wire sliders to them. Each explorer also shows its first figure as a static image, so a page
 without a kernel (exported HTML, GitHub, a notebook opened unexecuted) still shows a figure.
 """
@@ -127,8 +127,8 @@ def schedule_explorer() -> Explorer:
 
 
 def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0.98, ax=None):
-    """The lr_find curve with a chosen smoothing and skips, raw losses and the suggestion marked (plots.plot_lr_find
-    in detail); returns (Figure, Suggestion)."""
+    """(Figure, Suggestion) of plots.plot_lr_find in detail; new code calls plot_lr_find(..., detail=True)."""
+    # kept only because notebook 03's source calls it; remove it once that cell calls plot_lr_find
     fig = plot_lr_find(finder, n_skip, n_skip_end, ax=ax, beta=beta, detail=True)
     return fig, fig.suggestion
 
@@ -139,7 +139,8 @@ def lr_find_explorer(finder) -> Explorer:
     a, b = skips(n)  # the finder's own defaults, as its plot uses them
 
     def draw(n_skip=a, n_skip_end=b, beta=0.98):
-        return lr_find_figure(finder, n_skip, n_skip_end, beta)
+        fig = plot_lr_find(finder, n_skip, n_skip_end, beta=beta, detail=True)
+        return fig, fig.suggestion
 
     return Explorer(draw, n_skip=w.IntSlider(value=a, min=0, max=max(0, n // 2)),
                     n_skip_end=w.IntSlider(value=b, min=0, max=max(0, n // 2)),
