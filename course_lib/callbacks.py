@@ -328,6 +328,16 @@ class LRFinder(RecordPlots, Callback):
         """Debiased exponential moving average of the recorded losses (beta 0.98)."""
         return smooth(self.losses)
 
+    def describe(self) -> str:
+        """Where the sweep went, in words: batches run of those planned, the last group's first and last rate,
+        and why it stopped early when it did (a plot that ends short of `end_lr` is otherwise a puzzle)."""
+        from .lang import say
+        n, planned = len(self.losses), len(self.sched_lrs)
+        if not n:
+            return say("finder.sweep.none")
+        line = say("finder.sweep", n=n, planned=planned, lr0=float(self.lrs[0][-1]), lr=float(self.lrs[-1][-1]))
+        return line + (say("finder.sweep.early") if n < planned else "")
+
     def curve(self, skip_start: int | None = None, skip_end: int | None = None, beta: float = 0.98) -> Curve:
         """The sweep as it is read: (the last group's lrs, smoothed losses, raw losses), noisy ends left out
         (`schedules.skips`: 10 and 5 points, at most a tenth of the sweep each)."""

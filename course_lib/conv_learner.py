@@ -245,9 +245,9 @@ class ConvLearner(Learner):
 
     def __repr__(self) -> str:
         lines = [f"ConvLearner({self.arch}, {self.data.c} classes, sz={self.data.sz}, precompute={self.precompute}, "
-                 f"device={self.device}, precision={self.precision})", "layer groups:"]
+                 f"device={self.device}, precision={self.precision})", say("learner.groups")]
         for k, g in enumerate(self.groups):
             n = sum(p.numel() for p in g.parameters())
-            state = "frozen" if k < self.frozen_to else "trainable"
-            lines.append(f"  {k}: {g.group_name:<32} {n:>10,} params  {state}")
+            state = say("learner.frozen" if k < self.frozen_to else "learner.trainable")
+            lines.append(f"  {k}: {g.group_name:<32} {n:>10,} {say('learner.params')}  {state}")
         return "\n".join(lines)

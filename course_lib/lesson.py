@@ -146,8 +146,6 @@ LESSON_FIGURES = {
     ],
 }
 LESSON_SIZES = {"dogscats": (224,), "dogbreeds": (224, 299)}
-LESSON_SETTING = {"data": "Kaggle photos (23,000 dogs and cats; 10,222 dogs of 120 breeds)", "backbone": "resnet34",
-                  "dogscats size": "224 px", "dogbreeds size": "224 then 299 px", "device": "GPU"}
 
 
 def lesson_table(name: str, steps, match: dict[int, int]) -> pd.DataFrame:
@@ -177,8 +175,9 @@ def differences(name: str, setup: Setup, n_train: int, n_valid: int) -> str:
     lesson_size = px(*LESSON_SIZES[name])
     data = say("lesson.diff.drawings" if setup.mode == "sample" else "lesson.photos")
     return "\n".join([
-        say("lesson.diff.data", lesson=say("lesson.setting.data"), data=data, n_train=n_train, n_valid=n_valid),
-        say("lesson.diff.backbone", lesson=LESSON_SETTING["backbone"], arch=setup.arch),
+        say("lesson.diff.data", lesson=say(f"lesson.setting.data.{name}"), data=data, n_train=n_train,
+            n_valid=n_valid),
+        say("lesson.diff.backbone", lesson=say(f"lesson.setting.backbone.{name}"), arch=setup.arch),
         say("lesson.diff.size", lesson=lesson_size, size=px(setup.sz, setup.sz2)),
         say("lesson.diff.device", lesson=say("lesson.setting.device"), device=default_device()),
     ])

@@ -175,3 +175,50 @@ class Steps:
                    da_dir=say("steps.rose" if da > 0 else "steps.fell"), da=abs(da),
                    dl_dir=say("steps.rose" if dl > 0 else "steps.fell"), dl=abs(dl), conf=CONFIDENT,
                    c0=conf[0], c1=conf[1], w0=worst[0], w1=worst[1])
+
+    def loss_above_chance(self, k: int) -> str | None:
+        """When step k's log loss is no better than chance although its accuracy is clearly above chance, the
+        sentence that says why: how much of the loss its confident mistakes carry."""
+        y, p = self.y, self.probs[k]
+        c = p.shape[1]
+        acc, ll = self.accuracy(k), self.log_loss(k)
+        # accuracy clearly above guessing (2 s.e. of a coin's accuracy on these images), log loss not below it
+        if ll < np.log(c) or acc <= 1 / c + 2 * accuracy_se(1 / c, len(y)):
+            return None
+        per = -np.log(np.clip(p[np.arange(len(y)), y], 1e-15, 1))
+        conf = (p.argmax(1) != y) & (p.max(1) >= CONFIDENT)
+        return say("steps.loss_above_chance", name=self.names[k], ll=ll, c=c, chance=np.log(c), acc=acc,
+                   n=int(conf.sum()), conf=CONFIDENT, share=float(per[conf].sum() / per.sum()),
+                   frac=float(conf.mean()))
+
+
+def fit_losses(fit: pd.DataFrame) -> str:
+    """What one fit's loss columns say, in words: the validation loss against its lowest, and the training loss
+    beside it (overfitting, a training handicap, or neither). `fit` is that fit's rows of `learn.history`."""
+    first, last = fit.iloc[0], fit.iloc[-1]
+    low, at = fit.val_loss.min(), int(np.argmin(fit.val_loss.to_numpy()))
+    line = say("steps.fit_losses", n=len(fit), v0=first.val_loss, v1=last.val_loss, low=low, epoch=at,
+               t0=first.trn_loss, t1=last.trn_loss)
+    rose = last.val_loss > max(1.2 * low, low + 0.02)  # clearly above its lowest, not a wobble
+    if not rose:
+        key = "steps.fit.above" if last.trn_loss > last.val_loss else "steps.fit.below"
+    elif "accuracy" in fit and last.accuracy >= fit.accuracy.iloc[at]:
+        key = "steps.fit.surer"  # loss up, accuracy not down: surer of its answers, the wrong ones too
+    elif last.trn_loss > last.val_loss:
+        key = "steps.fit.handicap"
+    else:
+        key = "steps.fit.overfit"
+    return line + say(key)
+
+
+def loss_trend(losses, part: float = 1 / 3) -> str:
+    """Whether a fit's batch losses were still falling at its end: the mean of the last `part` of the batches
+    against the `part` before, compared with their batch-to-batch noise."""
+    x = np.asarray(losses, dtype=float)
+    k = max(2, int(len(x) * part))
+    if len(x) < 2 * k or not np.isfinite(x).all():
+        return say("steps.trend.short", n=len(x))
+    a, b = x[-2 * k:-k], x[-k:]
+    d, se = b.mean() - a.mean(), float(np.sqrt(a.var(ddof=1) / k + b.var(ddof=1) / k))
+    key = "steps.trend.falling" if d < -2 * se else "steps.trend.rising" if d > 2 * se else "steps.trend.flat"
+    return say(key, k=k, a=a.mean(), b=b.mean(), se=se)

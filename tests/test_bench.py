@@ -114,3 +114,14 @@ def test_divergence_bench_counts_both_precisions(script, capsys):
     script("bench", "divergence").main(["--lrs", "1", "1000", "--seeds", "2", "--threads", "1"])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 1")]
     assert rows == ["| 1 | 0 of 2 | 0 of 2 | - |", "| 1000 | 2 of 2 | 2 of 2 | - |"]
+
+
+def test_divergence_bench_repeats_seeds_at_16px_without_the_fallback(script, capsys, monkeypatch):
+    import course_lib.precision as precision
+    monkeypatch.setattr(precision, "one_pixel_convs", precision.one_pixel_convs)  # restored after the test
+    script("bench", "divergence").main(["--sz", "16", "--lrs", "1e-3", "--seeds", "1", "--repeat", "2",
+                                        "--no-fallback", "--threads", "1"])
+    out = capsys.readouterr().out
+    assert "1 seeds x 2, 16 px" in out and "one-pixel convolutions off" in out
+    assert [line for line in out.splitlines() if line.startswith("| 0.001")] == ["| 0.001 | 0 of 2 | 0 of 2 | - |"]
+    assert precision.one_pixel_convs(None, (1, 3, 16, 16)) == []   # the switch took effect

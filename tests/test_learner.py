@@ -141,6 +141,25 @@ def test_lr_find_stops_on_divergence(tiny_learn):
     tiny_learn.unfreeze()
     finder = tiny_learn.lr_find(start_lr=1e-2, end_lr=1e6, num_it=200)
     assert len(finder.losses) < 200
+    # the sweep says where it went, and why its plot ends short of end_lr
+    said = finder.describe()
+    assert said.startswith(f"the sweep ran {len(finder.losses)} of 200 batches, the last group's rate going from 0.01")
+    assert "stopped early" in said
+
+
+def test_lr_find_describes_a_full_sweep(tiny_learn):
+    finder = tiny_learn.lr_find(start_lr=1e-5, end_lr=1e-3, num_it=12)
+    assert finder.describe() == "the sweep ran 12 of 12 batches, the last group's rate going from 1e-05 to 0.001"
+
+
+def test_plot_loss_smooths_over_a_tenth_of_a_short_fit():
+    from course_lib.plots import loss_beta
+    from course_lib.schedules import smooth
+    assert loss_beta(26) < 0.7 and loss_beta(5000) == 0.98 and loss_beta(3) == 0.5
+    # a loss that fell and then stayed flat: the curve reaches the flat part before the end of the fit
+    losses = np.r_[np.linspace(1.0, 0.4, 13), np.full(13, 0.4)]
+    assert abs(smooth(losses, loss_beta(len(losses)))[-1] - 0.4) < 0.02
+    assert smooth(losses)[-1] > 0.5   # beta 0.98 over 26 batches is close to the mean of all of them (0.55)
 
 
 # ---------------------------------------------------------------- precompute

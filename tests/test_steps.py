@@ -95,3 +95,49 @@ def test_rank_sentence_places_the_followed_seed():
     assert "below all 5 other seeds" in low and "this seed's luck" in low and "0.820-0.860" in low
     mid = rank_sentence(0.84, np.array([0.82, 0.85, 0.84, 0.83, 0.86]), "seed 42")
     assert "above 2 and below 2 of the 5 other seeds (equal to 1)" in mid and "typical" in mid
+
+
+def test_loss_above_chance_names_the_confident_mistakes():
+    y = np.array([0, 1] * 50)
+    onehot = np.eye(2)[y]
+    p = onehot * (1 - 2e-4) + 1e-4               # 90 right and sure...
+    p[:10] = 1 - p[:10]                          # ...10 wrong and sure: -ln(1e-4) = 9.2 each, 0.92 on average
+    s = Steps(y)
+    s.add("sure", p, probs=True)
+    assert s.accuracy(0) == 0.9 and s.log_loss(0) > np.log(2)
+    line = s.loss_above_chance(0)
+    assert "log loss 0.921 is no better than chance (ln 2 = 0.693" in line
+    assert "The 10 confident mistakes" in line and "10% of the images) carry 100% of the log loss" in line
+    s.add("unsure", onehot * 0.2 + 0.4, probs=True)   # all right at p = 0.6: log loss 0.51 < ln 2
+    assert s.loss_above_chance(1) is None
+    s.add("coin", np.full((100, 2), 0.5), probs=True)  # at chance in both: nothing to explain
+    assert s.loss_above_chance(2) is None
+
+
+def _fit(val, trn, acc):
+    import pandas as pd
+    return pd.DataFrame({"val_loss": val, "trn_loss": trn, "accuracy": acc})
+
+
+@pytest.mark.parametrize("val, trn, acc, words", [
+    ([0.9, 0.7, 0.6], [1.0, 0.9, 0.8], [0.6, 0.7, 0.8], "training loss above it: not overfitting"),
+    ([0.9, 0.7, 0.6], [0.5, 0.4, 0.3], [0.6, 0.7, 0.8], "still near its lowest: not yet overfitting"),
+    ([0.6, 0.5, 0.8], [0.5, 0.4, 0.3], [0.8, 0.8, 0.7], "while training loss kept falling: overfitting"),
+    ([0.6, 0.5, 0.8], [1.0, 0.9, 0.9], [0.8, 0.8, 0.7], "only because dropout and augmentation"),
+    ([0.67, 0.81], [1.03, 0.66], [0.735, 0.75], "grew surer of its answers"),   # notebook 01's step 1
+])
+def test_fit_losses_reads_the_validation_loss_against_its_lowest(val, trn, acc, words):
+    from course_lib.steps import fit_losses
+    line = fit_losses(_fit(val, trn, acc))
+    assert f"over its {len(val)} epochs validation loss went {val[0]:.3f} -> {val[-1]:.3f}" in line
+    assert words in line
+
+
+def test_loss_trend_compares_the_end_with_its_noise():
+    from course_lib.steps import loss_trend
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 0.05, 60)
+    assert "still falling" in loss_trend(np.linspace(1, 0.2, 60) + noise)
+    assert "flat within its batch-to-batch noise" in loss_trend(0.5 + noise)
+    assert "rising at the end" in loss_trend(np.linspace(0.2, 1, 60) + noise)
+    assert "too few" in loss_trend([0.5, 0.4, 0.3])

@@ -64,4 +64,15 @@ TEXT = {
     "data.multi_label": {"en": "multi-label", "zh": "多标签"},
     "data.single_label": {"en": "single-label", "zh": "单标签"},
     "data.automatic": {"en": " (automatic)", "zh": "（自动选择）"},
+    "finder.sweep": {
+        "en": "the sweep ran {n} of {planned} batches, the last group's rate going from {lr0:.2g} to {lr:.2g}",
+        "zh": "这次扫描跑了计划的 {planned} 个批次中的 {n} 个，最后一个层组的学习速率从 {lr0:.2g} 升到 {lr:.2g}"},
+    "finder.sweep.early": {
+        "en": ": it stopped early, once the smoothed loss passed 4x its best, so the plot ends there",
+        "zh": "：它提前停止了，因为平滑后的损失已超过其最低值的 4 倍，所以图也止于此处"},
+    "finder.sweep.none": {"en": "the sweep recorded no batch", "zh": "这次扫描没有记录任何批次"},
+    "learner.groups": {"en": "layer groups:", "zh": "层组："},
+    "learner.params": {"en": "params", "zh": "个参数"},
+    "learner.frozen": {"en": "frozen", "zh": "锁定"},
+    "learner.trainable": {"en": "trainable", "zh": "可训练"},
 }

@@ -20,15 +20,20 @@ TEXT = {
     "lesson.diff.drawings": {"en": "generated drawings (not photos)", "zh": "生成的图画（不是照片）"},
     "lesson.diff.data": {
         "en": "data:     lesson {lesson}; here {data}, {n_train} training / {n_valid} validation images",
-        "zh": "数据：课程 {lesson}；这里 {data}，{n_train} 张训练图片 / {n_valid} 张验证图片"},
+        "zh": "数据：课程 {lesson}；这里是{data}，{n_train} 张训练图片 / {n_valid} 张验证图片"},
     "lesson.diff.backbone": {"en": "backbone: lesson {lesson}; here {arch}", "zh": "网络结构：课程 {lesson}；这里 {arch}"},
     "lesson.diff.size": {"en": "size:     lesson {lesson}; here {size}", "zh": "图片尺寸：课程 {lesson}；这里 {size}"},
     "lesson.diff.device": {"en": "device:   lesson {lesson}; here {device}", "zh": "设备：课程 {lesson}；这里 {device}"},
     "lesson.px": {"en": "{sz} px", "zh": "{sz} 像素"},
     "lesson.px_then": {"en": "{sz} px then {sz2} px", "zh": "先 {sz} 像素，后 {sz2} 像素"},
-    "lesson.setting.data": {
-        "en": "Kaggle photos (23,000 dogs and cats; 10,222 dogs of 120 breeds)",
-        "zh": "Kaggle 的照片（23,000 张猫狗照片；120 个品种的 10,222 张狗的照片）"},
+    "lesson.setting.data.dogscats": {
+        "en": "Kaggle photos (23,000 dogs and cats)", "zh": "Kaggle 的照片（23,000 张猫狗照片）"},
+    "lesson.setting.data.dogbreeds": {
+        "en": "Kaggle photos (10,222 dogs of 120 breeds)", "zh": "Kaggle 的照片（120 个品种的 10,222 张狗的照片）"},
+    "lesson.setting.backbone.dogscats": {"en": "resnet34", "zh": "resnet34"},
+    "lesson.setting.backbone.dogbreeds": {
+        "en": "`arch`, not named in the breeds part (resnet34 in the dogs-vs-cats part)",
+        "zh": "`arch`，品种部分没有指明（猫狗部分为 resnet34）"},
     "lesson.setting.device": {"en": "GPU", "zh": "GPU"},
     "lesson.col.lesson step": {"en": "lesson step", "zh": "课程中的步骤"},
     "lesson.col.lesson accuracy": {"en": "lesson accuracy", "zh": "课程准确率"},

@@ -10,12 +10,6 @@ TEXT: dict[str, dict[str, str]] = {
               "{se:.1f} points",
         "zh": "一张验证图片 = {points:.1f} 个百分点的准确率；准确率为 85% 时，标准误差为 {se:.1f} 个百分点"},
     # 2. step 1: the learning-rate finder, the other seeds, the followed learner
-    "nb01.sweep": {
-        "en": "the sweep ran {n} of 100 batches and ended at lr {lr:.2g}",
-        "zh": "这次扫描跑了 100 个批次中的 {n} 个，结束时学习速率为 {lr:.2g}"},
-    "nb01.sweep.early": {
-        "en": ": it stopped early, the smoothed loss had passed 4x its best",
-        "zh": "：提前停止了，因为平滑后的损失已超过其最低值的 4 倍"},
     "nb01.suggested": {
         "en": "suggested learning rate {lr:.2g} (steepest descent at {steep:.2g}); the lesson uses {lesson}, "
               "{ratio:.1f}x the suggestion.",
@@ -45,6 +39,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "SGDR (vs the same augmented epochs at a constant rate): {verdict}",
         "zh": "学习速率重置（对比同样做数据修饰、但学习速率恒定的遍历）：{verdict}"},
     # 4. step 3: fine-tuning
+    "nb01.capped": {
+        "en": " (capped at the lesson's {lesson:g}: the finder's rate was higher)",
+        "zh": "（上限为课程的 {lesson:g}：查找给出的学习速率更高）"},
+    "nb01.fine_tuning": {"en": "fine-tuning: ", "zh": "微调："},
     "nb01.finder_unfrozen": {
         "en": "finder after unfreeze: suggested {lr:.2g} for the head (steepest descent {steep:.2g}); the lesson "
               "used [1e-4, 1e-3, 1e-2]; we use [{lrs}]",
@@ -53,26 +51,6 @@ TEXT: dict[str, dict[str, str]] = {
     "nb01.holds": {
         "en": "the learner now holds the model of {name!r}: validation accuracy {acc:.3f}",
         "zh": "学习器现在持有“{name}”的模型：验证准确率 {acc:.3f}"},
-    "nb01.last_epoch": {
-        "en": "fine-tuning, last epoch: trn_loss {trn:.3f}, val_loss {val:.3f}; lowest val_loss of the 7 epochs "
-              "{low:.3f} (epoch {epoch})",
-        "zh": "微调的最后一次遍历：trn_loss {trn:.3f}，val_loss {val:.3f}；7 次遍历中最低的 val_loss 为 {low:.3f}"
-              "（遍历 {epoch}）"},
-    "nb01.rose": {
-        "en": "validation loss rose well above its lowest: the model got worse on new images as fine-tuning went on",
-        "zh": "验证损失升到了远高于其最低值的水平：随着微调的进行，模型在新图片上变差了"},
-    "nb01.rose.handicap": {
-        "en": " (training loss stays above it only because dropout and augmentation handicap training)",
-        "zh": "（训练损失仍高于验证损失，只是因为 dropout 和数据修饰给训练增加了难度）"},
-    "nb01.rose.overfit": {
-        "en": ", while its training loss kept falling: overfitting",
-        "zh": "，而训练损失还在下降：这是过拟合"},
-    "nb01.not_overfitting.above": {
-        "en": "training loss above validation loss, and validation loss near its lowest: not overfitting yet",
-        "zh": "训练损失高于验证损失，且验证损失接近其最低值：还没有过拟合"},
-    "nb01.not_overfitting.below": {
-        "en": "training loss below validation loss, but validation loss still near its lowest: not yet overfitting",
-        "zh": "训练损失低于验证损失，但验证损失仍接近其最低值：还没有过拟合"},
     # 5. step 4: TTA
     "nb01.tta": {
         "en": "TTA output: {shape} = (1 + 4 augmented passes, images, classes); averaged: {averaged}; "

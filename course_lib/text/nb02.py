@@ -37,19 +37,12 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "3. 解锁，学习速率向量，cycle_mult=2"},
     "nb02.step.resize": {"en": "4. progressive resizing to {sz2}", "zh": "4. 逐步增大图片尺寸到 {sz2}"},
     "nb02.step.tta": {"en": "5. + TTA", "zh": "5. + 测试数据修饰（TTA）"},
-    "nb02.fine_tuning": {
-        "en": "fine-tuning's validation loss went {v0:.3f} -> {v1:.3f} over its 7 epochs (lowest {vmin:.3f}); "
-              "its training loss {t0:.3f} -> {t1:.3f}",
-        "zh": "微调的 7 个遍历中，验证损失 {v0:.3f} -> {v1:.3f}（最低 {vmin:.3f}）；训练损失 {t0:.3f} -> {t1:.3f}"},
+    "nb02.fine_tuning": {"en": "fine-tuning: ", "zh": "微调："},
     # 4. progressive resizing
     "nb02.resize_vs_same": {
         "en": "3 epochs at {sz2} px vs the same 3 epochs at {sz} px: {verdict}",
         "zh": "{sz2} 像素下的 3 个遍历对比 {sz} 像素下同样的 3 个遍历：{verdict}"},
-    "nb02.resize_losses": {
-        "en": "at {sz2} px: validation loss {v0:.3f} -> {v1:.3f}, training loss {t0:.3f} -> {t1:.3f}: ",
-        "zh": "在 {sz2} 像素下：验证损失 {v0:.3f} -> {v1:.3f}，训练损失 {t0:.3f} -> {t1:.3f}："},
-    "nb02.gap_narrowed": {"en": "the gap between them narrowed", "zh": "两者之间的差距缩小了"},
-    "nb02.gap_widened": {"en": "the gap between them widened", "zh": "两者之间的差距扩大了"},
+    "nb02.resize_losses": {"en": "at {sz2} px: ", "zh": "在 {sz2} 像素下："},
     # 5. TTA, accuracy and log loss
     "nb02.tta_scores": {
         "en": "accuracy_np(probs, y) = {acc:.3f}; log_loss(y, probs) = {ll:.3f}; chance ln {c} = {chance:.3f}",

@@ -71,4 +71,53 @@ TEXT = {
     "steps.col.kept": {"en": "kept", "zh": "保留"},
     "steps.yes": {"en": "yes", "zh": "是"},
     "steps.no_reverted": {"en": "no, reverted", "zh": "否，已退回"},
+    "steps.loss_above_chance": {
+        "en": "{name}: log loss {ll:.3f} is no better than chance (ln {c} = {chance:.3f}, what always answering 1/{c} "
+              "scores) although accuracy {acc:.3f} is well above chance. The {n} confident mistakes (wrong with "
+              "p >= {conf}, {frac:.0%} of the images) carry {share:.0%} of the log loss: each costs at least "
+              "-ln(1 - {conf}) = 2.3.",
+        "zh": "{name}：对数损失 {ll:.3f} 并不比随机猜测好（ln {c} = {chance:.3f}，即总是回答 1/{c} 的得分），"
+              "尽管准确率 {acc:.3f} 远高于随机猜测。{n} 个高置信度的错误（错且 p >= {conf}，占图片的 {frac:.0%}）"
+              "占了对数损失的 {share:.0%}：每个至少要付出 -ln(1 - {conf}) = 2.3。"},
+    "steps.fit_losses": {
+        "en": "over its {n} epochs validation loss went {v0:.3f} -> {v1:.3f} (lowest {low:.3f}, epoch {epoch}) and "
+              "training loss {t0:.3f} -> {t1:.3f}: ",
+        "zh": "在它的 {n} 次遍历中，验证损失 {v0:.3f} -> {v1:.3f}（最低 {low:.3f}，第 {epoch} 次遍历），"
+              "训练损失 {t0:.3f} -> {t1:.3f}："},
+    "steps.fit.above": {
+        "en": "validation loss near its lowest, and training loss above it: not overfitting, it could train longer",
+        "zh": "验证损失接近其最低值，训练损失高于它：没有过拟合，还可以训练得更久"},
+    "steps.fit.below": {
+        "en": "training loss below validation loss, but validation loss still near its lowest: not yet overfitting",
+        "zh": "训练损失低于验证损失，但验证损失仍接近其最低值：还没有过拟合"},
+    "steps.fit.surer": {
+        "en": "validation loss rose well above its lowest while accuracy did not fall: the model grew surer of "
+              "its answers, wrong ones included, which log loss punishes and accuracy does not see",
+        "zh": "验证损失升到了远高于其最低值的水平，而准确率没有下降：模型对自己的答案（包括错的）更有把握了，"
+              "对数损失会惩罚这一点，准确率却看不出来"},
+    "steps.fit.handicap": {
+        "en": "validation loss rose well above its lowest: worse on new images as training went on (training loss "
+              "stays above it only because dropout and augmentation handicap training)",
+        "zh": "验证损失升到了远高于其最低值的水平：随着训练进行，在新图片上变差了（训练损失仍高于它，"
+              "只是因为 dropout 和数据修饰给训练增加了难度）"},
+    "steps.fit.overfit": {
+        "en": "validation loss rose well above its lowest while training loss kept falling: overfitting",
+        "zh": "验证损失升到了远高于其最低值的水平，而训练损失还在下降：这是过拟合"},
+    "steps.trend.short": {
+        "en": "{n} batches: too few to read a trend", "zh": "{n} 个批次：太少，看不出趋势"},
+    "steps.trend.falling": {
+        "en": "training loss over the last {k} batches {b:.3f}, against {a:.3f} over the {k} before (+- {se:.3f}): "
+              "still falling at the end, so more epochs could lower it further",
+        "zh": "最后 {k} 个批次的训练损失为 {b:.3f}，之前 {k} 个批次为 {a:.3f}（+- {se:.3f}）：到最后仍在下降，"
+              "所以多遍历几次还可能让它更低"},
+    "steps.trend.flat": {
+        "en": "training loss over the last {k} batches {b:.3f}, against {a:.3f} over the {k} before (+- {se:.3f}): "
+              "flat within its batch-to-batch noise, so this rate has done most of its work",
+        "zh": "最后 {k} 个批次的训练损失为 {b:.3f}，之前 {k} 个批次为 {a:.3f}（+- {se:.3f}）：在批次间的噪声范围内"
+              "已经平坦，这个学习速率的作用已基本发挥完"},
+    "steps.trend.rising": {
+        "en": "training loss over the last {k} batches {b:.3f}, against {a:.3f} over the {k} before (+- {se:.3f}): "
+              "rising at the end, a sign that the rate is too high",
+        "zh": "最后 {k} 个批次的训练损失为 {b:.3f}，之前 {k} 个批次为 {a:.3f}（+- {se:.3f}）：到最后在上升，"
+              "说明学习速率太高了"},
 }
