@@ -66,7 +66,7 @@ def run_batches(learn, batches: Iterable, fn: Callable | None = None, act: bool 
     """
     device = learn.device
     # autocast as in fit, one-pixel convolutions in fp32 (precision.py); what it patches is put back in `finally`
-    prec = Precision(device, getattr(learn, "amp", None), note=False)
+    prec = Precision(device, learn.amp, note=False)
     nw = learn.data.num_workers if num_workers is None else num_workers
     fn = learn.model if fn is None else fn
     outs, ys = [], []

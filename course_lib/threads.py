@@ -136,8 +136,9 @@ class Share:
     def key(self) -> tuple:
         """What the step's cost depends on besides the data: train or eval, frozen layers, precompute, precision."""
         learn = self.learn
+        # the dtype actually used, not the `amp` flag: None and False on a CPU without bf16 cost the same
         return (self.kind, id(self.data), getattr(learn, "frozen_to", 0), getattr(learn, "precompute", False),
-                getattr(learn, "amp", None))
+                learn.amp_dtype)
 
     def __enter__(self) -> "Share":
         if not self.on:
