@@ -20,6 +20,9 @@ def test_main_runs_the_recipe_and_saves(tiny_path, capsys):
     assert f"with TTA {summary.accuracy.iloc[-1]:.4f}" in out  # the table holds what the run printed
     assert "suggested lr" in out and "accuracy without TTA" in out
     assert "lr_find after unfreeze suggests [" in out and "the lesson's: [0.0001, 0.001, 0.01]" in out
+    # an estimate before each step, the head-only fit (step 2) included
+    for k in range(2, 6):
+        assert "estimate: about" in out.split(f"\n== {k}.")[1].split("\n== ")[0], f"no estimate before step {k}"
     fn = tiny_path / "models" / "dogscats_efficientnet_lite0_32.pt"
     side = json.loads(fn.with_suffix(".json").read_text())
     assert fn.is_file() and side["step"][:2] in ("2.", "3.", "4.")
