@@ -1,6 +1,7 @@
 """The README's main command, end to end on tiny data (quick mode): the recipe, the better model kept and saved,
 and --budget judged with a fake clock."""
 import json
+import re
 
 import numpy as np
 import torch
@@ -31,6 +32,26 @@ def test_main_runs_the_recipe_and_saves(tiny_path, capsys):
     assert {p.name for p in (tiny_path / "plots").iterdir()} == {"lr_find.png", "sgdr.png", "lr_find_unfrozen.png",
                                                                  "unfreeze_cycle_mult2.png"}
     assert "beside the lesson" in out and "0.9885" in out and "here 32 px" in out
+
+
+def test_lrs_finder_fine_tunes_at_the_rates_it_printed(tiny_path, capsys, monkeypatch):
+    used = []  # (rates, the head's rate the sweep after unfreeze suggested) of each fit of the unfrozen network
+    real = ConvLearner.fit
+
+    def fit(self, lrs, *args, **kw):
+        if self.frozen_to == 0:
+            used.append((np.asarray(lrs), self.sched.suggestion().lr))
+        return real(self, lrs, *args, **kw)
+
+    monkeypatch.setattr(ConvLearner, "fit", fit)
+    main(["--data", str(tiny_path), *MINI, "--lrs", "finder"])
+    out = capsys.readouterr().out
+    [(lrs, head)] = used
+    assert list(lrs) == [head / 100, head / 10, head]  # the head's rate, 1/10 and 1/100 for the groups before it
+    printed = re.search(r"lr_find after unfreeze suggests \[([^]]*)\]", out).group(1)
+    assert printed == ", ".join(f"{x:.2g}" for x in lrs) and "using the finder's (--lrs)" in out
+    side = json.loads((tiny_path / "models" / "dogscats_resnet_mini_32.json").read_text())
+    assert side["lrs_after_unfreeze"] == "finder"
 
 
 class Scramble(Callback):
@@ -92,3 +113,4 @@ def test_budget_skips_the_step_that_would_overrun(tiny_path, capsys):
 def test_a_generous_budget_skips_nothing(tiny_path, capsys):
     summary = main(["--data", str(tiny_path), *MINI, "--budget", "600"], clock=FakeClock(1))
     assert "skipped" not in capsys.readouterr().out and not (summary.kept == "skipped (--budget)").any()
+
