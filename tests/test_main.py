@@ -6,7 +6,7 @@ import re
 import numpy as np
 import torch
 
-from course_lib import Callback, ConvLearner
+from course_lib import Callback, ConvLearner, precompute
 from course_lib.__main__ import main
 
 ARGS = ["--quick", "--sz", "32", "--bs", "8", "--workers", "0"]
@@ -114,3 +114,75 @@ def test_a_generous_budget_skips_nothing(tiny_path, capsys):
     summary = main(["--data", str(tiny_path), *MINI, "--budget", "600"], clock=FakeClock(1))
     assert "skipped" not in capsys.readouterr().out and not (summary.kept == "skipped (--budget)").any()
 
+
+class FakeMachine:
+    """A clock that moves only where work is said to cost time: `body` seconds per image of the precompute cache
+    build, `sweep` seconds for the whole lr_find after unfreeze, `batch` per training batch of the unfrozen fit."""
+
+    def __init__(self, monkeypatch, body: float = 0.0, sweep: float = 0.0, batch: float = 0.0):
+        self.t, self.learn = 0.0, None
+        features, lr_find, cbs = precompute.compute_features, ConvLearner.lr_find, ConvLearner.default_cbs
+        machine = self
+
+        def timed_features(learn, dl, *args, **kw):
+            self.t += body * len(dl.dataset)
+            return features(learn, dl, *args, **kw)
+
+        def timed_lr_find(learn, *args, **kw):
+            self.learn = learn
+            finder = lr_find(learn, *args, **kw)
+            self.t += sweep if learn.frozen_to == 0 else 0.0
+            return finder
+
+        class Tick(Callback):
+            def after_batch(self):
+                if self.learn.training and self.learn.frozen_to == 0:
+                    machine.t += batch
+
+        monkeypatch.setattr(precompute, "compute_features", timed_features)
+        monkeypatch.setattr(ConvLearner, "lr_find", timed_lr_find)
+        monkeypatch.setattr(ConvLearner, "default_cbs", lambda learn: cbs(learn) + [Tick()])
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_budget_skips_fine_tuning_once_lr_find_has_timed_a_batch(tiny_path, capsys, monkeypatch):
+    # everything is instant but the sweep after unfreeze: 12 min of a 14 min budget, so its batches price the
+    # fine-tuning (4 batches at 12 min / the sweep's batches) at 4 min or more, with 2 min left
+    machine = FakeMachine(monkeypatch, sweep=12 * 60)
+    summary = main(["--data", str(tiny_path), *MINI, "--budget", "14"], clock=machine).set_index("step")
+    out = capsys.readouterr().out
+    assert "skipped: fine-tuning the unfrozen network would take about" in out
+    assert "skipped: lr_find after unfreeze" not in out and "accuracy without TTA" in out  # only that check failed
+    step4 = summary.index[summary.index.str.startswith("4.")][0]
+    assert summary.loc[step4, "kept"] == "skipped (--budget)" and summary.loc[step4, "epochs"] == 0
+    assert summary.kept.eq("skipped (--budget)").sum() == 1
+    # step 3's model stands: unfreeze() undone, and the saved weights are those saved after step 3
+    learn = machine.learn
+    assert learn.frozen_to == len(learn.groups) - 1
+    assert not any(p.requires_grad for p in learn.groups[0].parameters())
+    models = tiny_path / "models"
+    saved, step3 = (torch.load(models / f"{nm}.pt", weights_only=True) for nm in ("dogscats_resnet_mini_32", "step3"))
+    assert saved["frozen_to"] == step3["frozen_to"] == len(learn.groups) - 1
+    assert saved["model"].keys() == step3["model"].keys()
+    assert all(torch.equal(saved["model"][k], step3["model"][k]) for k in step3["model"])
+    side = json.loads((models / "dogscats_resnet_mini_32.json").read_text())
+    assert side["step"][:2] in ("2.", "3.")
+
+
+def test_budget_skips_tta_when_fine_tuning_ran_long(tiny_path, capsys, monkeypatch):
+    # a body pass costs 1 s per image: the build of 54 images leaves 426 s of 8 min, enough for the estimates of
+    # step 3 (48 s) and step 4 (400 s); the sweep (60 s) and 4 fine-tuning batches of 80 s leave 46 s, and TTA's
+    # 5 passes over 16 validation images are estimated at 80 s
+    machine = FakeMachine(monkeypatch, body=1, sweep=60, batch=80)
+    summary = main(["--data", str(tiny_path), *MINI, "--budget", "8"], clock=machine).set_index("step")
+    out = capsys.readouterr().out
+    assert "skipped: TTA would take about 80 s and only 46 s are left (--budget)" in out
+    assert summary.kept.eq("skipped (--budget)").sum() == 1 and "accuracy without TTA" not in out
+    step4 = summary.index[summary.index.str.startswith("4.")][0]
+    assert summary.loc[step4, "epochs"] == 1 and summary.loc[step4, "kept"] != "skipped (--budget)"
+    tta = summary.index[summary.index.str.startswith("5.")][0]
+    assert summary.loc[tta, "kept"] == "skipped (--budget)" and summary.loc[tta, "epochs"] == 0
+    side = json.loads((tiny_path / "models" / "dogscats_resnet_mini_32.json").read_text())
+    assert side["step"][:2] in ("2.", "3.", "4.")
