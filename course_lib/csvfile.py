@@ -1,4 +1,5 @@
-"""One reader for the lesson's CSV files (labels and submissions): any common encoding and delimiter, text kept as text."""
+"""The lesson's CSV files (labels, submissions, grades): one reader for any common encoding and delimiter, text kept
+as text, and one writer with a single dialect."""
 from __future__ import annotations
 
 import csv
@@ -7,7 +8,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,3 +59,13 @@ def read_csv(fn: str | os.PathLike, header: bool = True, sep: str | None = None)
         return pd.DataFrame()
     return pd.read_csv(io.StringIO(text), sep=sep or delimiter(sample), dtype=str, keep_default_na=False,
                        header=0 if header else None, skip_blank_lines=True)
+
+
+def write_csv(fn: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
+    """Write `header` and `rows` to `fn` as UTF-8 with commas and Unix line ends; returns the path."""
+    fn = Path(fn)
+    with fn.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")  # as Kaggle's own files end their lines, not csv's default '\r\n'
+        w.writerow(header)
+        w.writerows(rows)
+    return fn

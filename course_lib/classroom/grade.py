@@ -16,7 +16,6 @@ switch); the `EXERCISE <id> PASS|FAIL` lines and the CSV's column names and resu
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from .. import csvfile
 from ..lang import LANGUAGES, say, set_language
 from .exercises import EXERCISES
 from .sandbox import Sandbox, SandboxDied, SandboxTimeout, StudentError
@@ -153,15 +153,9 @@ def table(graded: list[Graded]) -> str:
 
 def write_csv(graded: list[Graded], fn: str | Path) -> Path:
     """One row per student and exercise: student, notebook, notebook_status, exercise, result, hint."""
-    fn = Path(fn)
-    with fn.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "notebook", "notebook_status", "exercise", "result", "hint"])
-        for g in graded:
-            for e in exercise_ids(graded):
-                res, hint = g.results.get(e, ("MISSING", ""))
-                w.writerow([g.student, str(g.path), g.status, e, res, hint])
-    return fn
+    ids = exercise_ids(graded)
+    rows = ([g.student, str(g.path), g.status, e, *g.results.get(e, ("MISSING", ""))] for g in graded for e in ids)
+    return csvfile.write_csv(fn, ["student", "notebook", "notebook_status", "exercise", "result", "hint"], rows)
 
 
 def grade(paths: list[str | Path], timeout: float = 60, progress: bool = True) -> list[Graded]:

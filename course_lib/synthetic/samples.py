@@ -15,7 +15,6 @@ seed and counts give byte-identical files, and changing one count leaves the oth
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import secrets
@@ -26,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..csvfile import write_csv
 from ..datasets.sources import NAMES
 from .drawing import BREEDS, breed_look, cat_look, dog_look, render, rng_for, save_jpeg
 
@@ -177,10 +177,7 @@ def make_dogbreeds(path: str | Path = "data/dogbreeds_sample", n_breeds: int = 1
                 img, q = render(rng, breed_look(rng, BREEDS[name]))
                 save_jpeg(img, root / "train" / f"{fid}.jpg", q)
                 rows.append((fid, name))
-        with open(root / "labels.csv", "w", newline="") as f:
-            wr = csv.writer(f, lineterminator="\n")
-            wr.writerow(["id", "breed"])
-            wr.writerows(sorted(rows))  # Kaggle's file is sorted by id
+        write_csv(root / "labels.csv", ["id", "breed"], sorted(rows))  # Kaggle's file is sorted by id
         (root / "test").mkdir()
         test_ids = []
         for i in range(n_test):
@@ -191,11 +188,9 @@ def make_dogbreeds(path: str | Path = "data/dogbreeds_sample", n_breeds: int = 1
             save_jpeg(img, root / "test" / f"{fid}.jpg", q)
             test_ids.append(fid)
         classes = sorted(chosen)
-        with open(root / "sample_submission.csv", "w", newline="") as f:
-            wr = csv.writer(f, lineterminator="\n")
-            wr.writerow(["id", *classes])
-            p = repr(1 / len(classes))  # Kaggle's sample submission: the uniform guess
-            wr.writerows([fid, *[p] * len(classes)] for fid in sorted(test_ids))
+        p = repr(1 / len(classes))  # Kaggle's sample submission: the uniform guess
+        write_csv(root / "sample_submission.csv", ["id", *classes],
+                  ([fid, *[p] * len(classes)] for fid in sorted(test_ids)))
 
     return _build(path, params, fill, force)
 
