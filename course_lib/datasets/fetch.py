@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..archs import ARCHS, arch_name
 from .archive import check_archive, record, reuse, unpack
 from .find import complete, counts
 from .howto import kaggle_steps
@@ -140,8 +141,8 @@ def download_weights(arch: str) -> Path | None:
     """Fetch an architecture's ImageNet weights into the cache that `ConvLearner.pretrained` reads."""
     from .. import models  # torch and torchvision: only for the weights
 
-    name = models.arch_name(arch)
-    spec = models.ARCHS[name]
+    name = arch_name(arch)
+    spec = ARCHS[name]
     if spec.weights == "bundled":
         print(f"{name}: its weights are bundled with course_lib; nothing to download")
         return None
