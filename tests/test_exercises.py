@@ -176,15 +176,22 @@ def _true_class(p, y):
     return p[np.arange(len(y)), y]
 
 
-@pytest.mark.parametrize("fn, words", [
+LOG_LOSS_MISTAKES = [
     (lambda y, p: float(-np.log(_true_class(p, y)).mean()), "what is the log of 0?"),
-    (lambda y, p: float(np.log(_true_class(np.clip(p, 1e-15, 1), y)).mean()), "*negative*"),
+    (lambda y, p: float(np.log(_true_class(np.clip(p, 1e-15, 1), y)).mean()), "a log loss is never below 0"),
     (lambda y, p: float(-np.log(_true_class(np.clip(p, 1e-15, 1), y)).sum()), "mean over images"),
     (lambda y, p: float(-np.log10(_true_class(np.clip(p, 1e-15, 1), y)).mean()), "natural log"),
-    (lambda y, p: float(-np.log(np.clip(p, 1e-15, 1)).mean()), "true class counts"),
+    (lambda y, p: float(-np.log(np.clip(p, 1e-15, 1)).mean()), "other classes too"),
+    (lambda y, p: float(-np.log(np.clip(p, 1e-15, 1)).sum(1).mean()), "other classes too"),
     (lambda y, p: float(-np.log(_true_class(np.clip(p, 1e-7, 1 - 1e-7), y)).mean()), "the bounds, then the rows"),
+    (lambda y, p: float(-np.log(_true_class(np.clip(p, 0.1, 0.9), y)).mean() + 0.3), "where 02 first defines"),
     (lambda y, p: -np.log(_true_class(p, y)), "single float"),
-], ids=["no-clip", "sign", "sum", "log10", "all-classes", "other-eps", "array"])
+]
+
+
+@pytest.mark.parametrize("fn, words", LOG_LOSS_MISTAKES,
+                         ids=["no-clip", "sign", "sum", "log10", "all-classes", "all-classes-summed", "other-eps",
+                              "other", "array"])
 def test_log_loss_mistakes(fn, words):
     r = ex.check_log_loss(fn, quiet=True)
     assert not r.passed and words in r.hint, r
@@ -292,22 +299,28 @@ def test_fit_diagnosis(table, want):
     assert ex.fit_diagnosis(table) == want
 
 
+GAP_NO_RISE = _history([1.0, 0.5, 0.3], [0.9, 0.8, 0.8])  # far below, but validation loss still at its best
+
+
 @pytest.mark.parametrize("a, b, ha, hb, passed, words", [
     ("underfitting", "overfitting", UNDER, OVER, True, "run A is underfitting and run B is overfitting"),
     ("neither", "Overfitting", FINE, OVER, True, "run A is neither"),
-    ("overfitting", "overfitting", UNDER, OVER, False, "does better on images it never trained on"),
-    ("underfitting", "underfitting", UNDER, OVER, False, "memorises its training images"),
-    ("overfitting", "overfitting", FINE, OVER, False, "fits about right"),
-    ("underfitting", "overfitting", OVER, UNDER, False, "memorises"),  # the same words, other tables: judged on them
+    # a wrong verdict: the hint is keyed on the answer given, and says what in this run contradicts it
+    ("overfitting", "overfitting", UNDER, OVER, False, "the training loss is not far below the validation loss"),
+    ("underfitting", "underfitting", UNDER, OVER, False, "run B's last epoch does not have it"),
+    ("overfitting", "overfitting", FINE, OVER, False, "the training loss is not far below"),
+    ("overfitting", "overfitting", GAP_NO_RISE, OVER, False, "has not risen far from its best"),
+    ("neither", "overfitting", UNDER, OVER, False, "shows no sign at all, but run A's last epoch shows one"),
+    ("underfitting", "overfitting", OVER, UNDER, False, "does not have it"),  # the same words, other tables
     ("under", "overfitting", UNDER, OVER, False, "one of the three words"),
     (..., "overfitting", UNDER, OVER, False, "replace the `...`"),
     ("underfitting", "overfitting", UNDER.drop(columns="val_loss"), OVER, False, "learn.history"),
-], ids=["right", "neither", "A-wrong", "B-wrong", "fine-called-over", "tables-swapped", "bad-word", "no-answer",
-        "no-val-loss"])
+], ids=["right", "neither", "A-wrong", "B-wrong", "fine-called-over", "gap-no-rise-called-over", "under-called-neither",
+        "tables-swapped", "bad-word", "no-answer", "no-val-loss"])
 def test_fit_verdict(a, b, ha, hb, passed, words):
     r = ex.check_fit_verdict(a, b, ha, hb, quiet=True)
     assert r.passed is passed and words in r.message + r.hint, r
-    if not passed and "never trained" in r.hint:
+    if not passed and ha is UNDER and a == "overfitting":
         assert "trn_loss 1.100 and val_loss 0.780" in r.message  # the student's own numbers, quoted
 
 
@@ -331,11 +344,22 @@ def test_tta_noise_right_answers(fixed, broke, helped):
     assert f"fixed {fixed} and broke {broke} of 200 images" in r.message and "(paired)" in r.message
 
 
-@pytest.mark.parametrize("se_of, words", [
+def _paired_se(f, b, n):
+    d = (f - b) / n
+    return math.sqrt(f + b - n * d * d) / n
+
+
+SE_MISTAKES = [
     (lambda f, b, n: math.sqrt(0.6 * 0.4 / n), "standard error of one accuracy on its own"),
     (lambda f, b, n: (f + b) / n ** 2, "that is the variance"),
+    (lambda f, b, n: n * _paired_se(f, b, n), "off by a factor of n"),              # forgot to divide by n
+    (lambda f, b, n: math.sqrt(n) * _paired_se(f, b, n), "off by a factor of n"),   # sqrt(... / n) instead of / n
     (lambda f, b, n: 1 / n, "only the images that changed verdict"),
-], ids=["unpaired", "variance", "one-image"])
+]
+
+
+@pytest.mark.parametrize("se_of, words", SE_MISTAKES, ids=["unpaired", "variance", "no-division", "sqrt-n",
+                                                           "one-image"])
 def test_tta_noise_standard_error_mistakes(se_of, words):
     lp, y = _tta_case(4, broke=2)
     f, b, se, helped = _tta_answer(lp, y, se_of)
@@ -347,22 +371,78 @@ def test_tta_noise_counts_are_checked():
     lp, y = _tta_case(4)
     f, b, se, helped = _tta_answer(lp, y)
     r = ex.check_tta_noise(b, f, se, helped, lp, y, quiet=True)
-    assert not r.passed and "fixed = 0; expected 4" in r.message and "the other way round" in r.hint
+    assert not r.passed and "fixed = 0 does not match" in r.message and "the other way round" in r.hint
     lp, y = _tta_case(4, broke=2)
     f, b, se, helped = _tta_answer(lp, y)
     assert (f, b) == (4, 2)
     r = ex.check_tta_noise(f + 1, b, se, helped, lp, y, quiet=True)
     assert not r.passed and "count the images whose verdict changed" in r.hint
+    for bad in (4.5, -1, 201):  # not a count of these 200 images
+        r = ex.check_tta_noise(bad, b, se, helped, lp, y, quiet=True)
+        assert not r.passed and "not a count of images: a whole number from 0 to 200" in r.message, r
 
 
 @pytest.mark.parametrize("fixed, said, words", [
-    (4, True, "within the noise"), (30, False, "unlikely to be luck"), (4, "no", "True or False"),
+    (4, True, "does not follow from your own numbers: a change of +0.010 (4 fixed, 2 broken of 200 images)"),
+    (30, False, "does not follow from your own numbers: a change of +0.150"),
+    (4, "no", "True or False"),
 ], ids=["noise-called-gain", "gain-called-noise", "not-bool"])
 def test_tta_noise_wrong_verdicts(fixed, said, words):
     lp, y = _tta_case(fixed, broke=2 if fixed == 4 else 0)
     f, b, se, _ = _tta_answer(lp, y)
     r = ex.check_tta_noise(f, b, se, said, lp, y, quiet=True)
     assert not r.passed and words in r.hint + r.message, r
+    if said in (True, False):
+        assert f"standard error of {se:.3f}" in r.message and "two of your standard errors" in r.hint
+
+
+# ---- failures never give the answer away: no expected value, no expected verdict ---------------------------------
+
+# the words of each verdict in each language, which a failure must not print when that verdict is the answer
+VERDICT_WORDS = {"underfitting": ("underfitting", "欠拟合"), "overfitting": ("overfitting", "过拟合"),
+                 "neither": ("neither", "都不是")}
+TTA_VERDICT_WORDS = ("within the noise", "a real gain", "在噪声范围之内", "确实有提升")
+
+
+def _quoted(text: str, *values) -> list[str]:
+    """The values found in `text` as the catalog formats numbers (.4f, .3f, .4g, g), each a whole number there."""
+    forms = {f"{v:{spec}}" for v in values for spec in (".4f", ".3f", ".4g", "g")}
+    return [f for f in forms if re.search(rf"(?<![\d.]){re.escape(f)}(?!\.?\d)", text)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_failures_never_quote_the_expected_answer(chosen, lang):
+    from course_lib.classroom.cases import log_loss_cases
+    from course_lib.lang import set_language
+    from course_lib.metrics import log_loss
+    set_language(lang)
+    # 5: none of the expected log losses
+    wants = [log_loss(y, p) for y, p in log_loss_cases()]
+    for fn, _ in LOG_LOSS_MISTAKES:
+        r = ex.check_log_loss(fn, quiet=True)
+        assert not r.passed and not _quoted(r.message + r.hint, *wants), r
+    # 8: neither the verdict of the run nor its gloss, whichever wrong verdict was given
+    for table in (UNDER, OVER, FINE, GAP_NO_RISE):
+        want = ex.fit_diagnosis(table)
+        for said in set(ex.VERDICTS) - {want}:
+            r = ex.check_fit_verdict(said, "overfitting", table, OVER, quiet=True)
+            assert not r.passed and not [w for w in VERDICT_WORDS[want] if w in r.message + r.hint], (want, said, r)
+    # 9: not the counts, not the paired s.e., not the verdict
+    lp, y = _tta_case(4, broke=2)
+    f, b, se, helped = _tta_answer(lp, y)
+    for answers in ((b, f), (f + 1, b), (f, b + 1), (4.5, b)):  # counts: swapped, one off, not a count
+        r = ex.check_tta_noise(*answers, se, helped, lp, y, quiet=True)
+        wrong = [name for name, got, want in zip(("fixed", "broke"), answers, (f, b)) if got != want][0]
+        assert not r.passed and not _quoted(r.message + r.hint, f if wrong == "fixed" else b), r
+    for se_of, _ in SE_MISTAKES:
+        r = ex.check_tta_noise(f, b, se_of(f, b, len(y)), helped, lp, y, quiet=True)
+        assert not r.passed and not _quoted(r.message + r.hint, se), r
+    for fixed, broke in ((4, 2), (30, 0)):
+        lp, y = _tta_case(fixed, broke=broke)
+        f, b, se, helped = _tta_answer(lp, y)
+        r = ex.check_tta_noise(f, b, se, not helped, lp, y, quiet=True)
+        assert not r.passed and not [w for w in TTA_VERDICT_WORDS if w in r.message + r.hint], r
+        assert ex.check_tta_noise(f, b, se, helped, lp, y, quiet=True).passed
 
 
 def test_tta_noise_bad_record_is_feedback():

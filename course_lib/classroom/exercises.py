@@ -4,12 +4,11 @@ answer against the library and says, in plain words, what is off.
     from course_lib.classroom.exercises import check
     check("sgdr", lr_at)   # prints a friendly line and `EXERCISE sgdr PASS|FAIL <hint>` for the grader
 
-`EXERCISES` is the one table: each `Exercise` names its answers, its checker, the lesson step its hints point to
-and the catalog keys of those hints. The exercise notebooks (notebooks/build.py) and the grader are made from it.
-
-Every checker returns a `Result` (passed, message, hint). Wrong types, wrong shapes and exceptions raised by the
-student's code become feedback, never a traceback (`feedback`); every sentence comes from the catalog (`messages`,
-read through course_lib.lang). Hints point at the lesson step to re-read: the idea, not the code of the answer.
+`EXERCISES` is the one table (answers, checker, lesson step, hint keys); the exercise notebooks (notebooks/build.py)
+and the grader are made from it. Every checker returns a `Result` (passed, message, hint); wrong types, wrong shapes
+and the student's exceptions become feedback, never a traceback (`feedback`), in the catalog's words (`messages`).
+A message says what is wrong with what came back, never the expected value or verdict; a hint points to the lesson
+step to re-read: the idea, not the code of the answer.
 """
 from __future__ import annotations
 
@@ -28,8 +27,8 @@ from ..schedules import restart_epochs, sgdr_mult
 from ..submission import check_submission, submission_ids
 from ..synthetic import find_sample  # noqa: F401  (its old home: handed-out notebooks import it from here)
 from ..lang import say, template
-from .cases import (SGDR_CASES, fit_diagnosis, log_loss_cases, lr_find_record, lr_find_suggestion, lr_range, restarts,
-                    submission_case, tta_cases, tta_gain)
+from .cases import (OVER_RATIO, SGDR_CASES, fit_diagnosis, log_loss_cases, lr_find_record, lr_find_suggestion, lr_range,
+                    restarts, submission_case, tta_cases, tta_gain)
 from .feedback import (Feedback, Result, answered, array, call, epochs, fail, listed, loss_columns, number,
                        raw_number, short)
 from .messages import hint_keys
@@ -209,18 +208,17 @@ def check_log_loss(my_log_loss, quiet: bool = False) -> Result:
             got = raw_number(call(my_log_loss, y.copy(), p.copy(), name="my_log_loss"))
             if math.isclose(got, ref, rel_tol=1e-6):
                 continue
-            n, vs = len(y), {"got": got, "want": ref, "step": step}
+            vs = {"got": got, "n": len(y), "step": step}  # never the expected value: the hints point to 02 instead
             if not math.isfinite(got):
                 raise fail("log_loss.not_finite", **vs)
             if math.isclose(got, -ref, rel_tol=1e-6):
-                raise fail("log_loss.got", "log_loss.sign.hint", **vs)
-            if math.isclose(got, n * ref, rel_tol=1e-6):
-                raise fail("log_loss.sum", n=n, **vs)
+                raise fail("log_loss.negative", **vs)  # its number would be the answer, negated
+            if math.isclose(got, len(y) * ref, rel_tol=1e-6):
+                raise fail("log_loss.sum", **vs)
             if any(math.isclose(got, ref / math.log(b), rel_tol=1e-6) for b in (10, 2)):  # log10 or log2
                 raise fail("log_loss.got", "log_loss.base.hint", **vs)
-            pc = np.clip(p, 1e-15, 1 - 1e-15)
-            if math.isclose(got, float(-np.log(pc).mean()), rel_tol=1e-6) or \
-                    math.isclose(got, float(-np.log(pc).sum(1).mean()), rel_tol=1e-6):
+            nll = -np.log(np.clip(p, 1e-15, 1 - 1e-15))  # every class's, where only the true class's counts
+            if any(math.isclose(got, float(v), rel_tol=1e-6) for v in (nll.mean(), nll.sum(1).mean())):
                 raise fail("log_loss.got", "log_loss.all_classes.hint", **vs)
             if j == 1:
                 raise fail("log_loss.certain_wrong", **vs)
@@ -331,12 +329,14 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
             trn, val = loss_columns(hist, f"history_{run}")
             want = fit_diagnosis(hist)
             said = answered(said, f"verdict_{run}")
-            if not isinstance(said, str) or said.strip().lower() not in VERDICTS:
+            word = said.strip().lower() if isinstance(said, str) else None
+            if word not in VERDICTS:
                 raise fail("fit_verdict.unknown", run=run, said=short(said), verdicts=", ".join(map(repr, VERDICTS)))
-            if said.strip().lower() != want:
+            if word != want:  # the hint: what in this run contradicts the answer given (never the right answer)
                 best = int(np.argmin(val))
-                raise fail("fit_verdict.wrong", f"fit_verdict.{want}.hint", run=run, said=said, name=run.upper(),
-                           trn=trn[-1], val=val[-1], best_val=val[best], best=best, step=step)
+                missing = say("fit_verdict.no_rise" if trn[-1] < OVER_RATIO * val[-1] else "fit_verdict.no_gap")
+                raise fail("fit_verdict.wrong", f"fit_verdict.{word}.hint", run=run, said=said, name=run.upper(),
+                           trn=trn[-1], val=val[-1], best_val=val[best], best=best, missing=missing, step=step)
             found.append(say("fit_verdict.run", run=run.upper(), verdict=want))
         return say("fit_verdict.passed", runs=say("common.and").join(found))
     return _run("fit_verdict", check, quiet)
@@ -355,31 +355,30 @@ def check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid, 
         ch = tta_gain(lp, y)
         n = len(y)
         for name, got, want in (("fixed", fixed, ch.fixed), ("broke", broke, ch.broken)):
-            got = number(answered(got, name), name)
+            got = number(answered(got, name), name)  # the messages never quote the expected counts or s.e.
+            if got != int(got) or not 0 <= got <= n:
+                raise fail("tta_noise.not_count", "tta_noise.count.hint", name=name, got=got, n=n, step=step)
             if got != want:
                 swapped = got == (ch.broken if name == "fixed" else ch.fixed)
-                raise fail("tta_noise.count", "tta_noise.swapped.hint" if swapped else None, name=name, got=got,
-                           want=want, n=n, step=step)
+                raise fail("tta_noise.count", "tta_noise.swapped.hint" if swapped else None, name=name, got=got, n=n,
+                           step=step)
         got = number(answered(delta_se, "delta_se"), "delta_se")
         if not math.isclose(got, ch.se, rel_tol=0.02, abs_tol=1e-4):
-            plain = accuracy_np(lp[0], y)
-            if math.isclose(got, accuracy_se(plain, n), rel_tol=0.02) or \
-                    math.isclose(got, math.sqrt(2) * accuracy_se(plain, n), rel_tol=0.02):
-                hint = "tta_noise.se_unpaired.hint"
-            elif math.isclose(got, ch.se ** 2, rel_tol=0.02):
-                hint = "tta_noise.se_variance.hint"
-            else:
-                hint = "tta_noise.se.hint"
-            raise fail("tta_noise.se", hint, got=got, se=ch.se, fixed=ch.fixed, broken=ch.broken, n=n, step=step)
+            near = lambda *vs: any(math.isclose(got, v, rel_tol=0.02) for v in vs)  # noqa: E731
+            one = accuracy_se(accuracy_np(lp[0], y), n)  # the s.e. of the plain pass's accuracy on its own
+            hint = ("tta_noise.se_unpaired.hint" if near(one, math.sqrt(2) * one) else
+                    "tta_noise.se_variance.hint" if near(ch.se ** 2) else
+                    "tta_noise.se_scale.hint" if near(*(ch.se * n ** k for k in (-1, -0.5, 0.5, 1))) else
+                    "tta_noise.se.hint")
+            raise fail("tta_noise.se", hint, got=got, fixed=ch.fixed, broken=ch.broken, n=n, step=step)
         if not isinstance(tta_helped, (bool, np.bool_)):
             raise fail("tta_noise.not_bool", value=short(tta_helped))
-        real = ch.delta > 2 * ch.se
-        facts = say("tta_noise.facts", fixed=ch.fixed, broken=ch.broken, n=n, delta=ch.delta, se=ch.se,
-                     two_se=2 * ch.se)
-        verdict = "tta_noise.real" if real else "tta_noise.noise"
-        if bool(tta_helped) != real:
-            raise fail("tta_noise.verdict", f"{verdict}.hint", said=bool(tta_helped), facts=facts, step=step)
-        return say(verdict, facts=facts)
+        real = ch.delta > 2 * got  # judged on the student's own s.e., accepted above
+        if bool(tta_helped) != real:  # the student's own numbers, not the verdict they lead to
+            raise fail("tta_noise.verdict", said=bool(tta_helped), delta=ch.delta, se=got, fixed=ch.fixed,
+                       broken=ch.broken, n=n, step=step)
+        facts = say("tta_noise.facts", fixed=ch.fixed, broken=ch.broken, n=n, delta=ch.delta, se=got, two_se=2 * got)
+        return say("tta_noise.real" if real else "tta_noise.noise", facts=facts)
     return _run("tta_noise", check, quiet)
 
 

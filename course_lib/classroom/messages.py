@@ -125,18 +125,22 @@ EN = {
 
     # ---- 5. log_loss --------------------------------------------------------------------------------------
     "log_loss.passed": "matches course_lib.metrics.log_loss, also on probabilities of exactly 0 and 1",
-    "log_loss.got": "got {got:.4f}; expected {want:.4f}",
-    "log_loss.got.hint": "mean over images of -log(probability of the true class); see {step}",
-    "log_loss.not_finite": "a probability of 0 for the true class gives {got}; expected {want:.4f}",
+    "log_loss.got": "my_log_loss returned {got:.4f} on a case of {n} images, which is not their log loss",
+    "log_loss.got.hint": "re-read where 02 first defines log loss, with its rule for probabilities of exactly 0 and 1, "
+                         "and compare your function with it step by step; see {step}",
+    "log_loss.not_finite": "a probability of 0 for the true class gives {got}; a log loss must stay finite",
     "log_loss.not_finite.hint": "the lesson's log loss has a rule for probabilities of exactly 0 and 1 (what is the "
                                 "log of 0?); see {step}",
-    "log_loss.sign.hint": "log loss is the *negative* mean log probability: logs of probabilities are <= 0",
-    "log_loss.sum": "got {got:.4f}, {n}x the expected {want:.4f}",
+    "log_loss.negative": "my_log_loss returned a value below 0 on a case of {n} images",
+    "log_loss.negative.hint": "a log loss is never below 0 (the log of a probability is at most 0); re-read where 02 "
+                              "first defines log loss; see {step}",
+    "log_loss.sum": "got {got:.4f} on {n} images: a value that grows with the number of images",
     "log_loss.sum.hint": "take the mean over images, not the sum",
     "log_loss.base.hint": "use the natural log (np.log)",
-    "log_loss.all_classes.hint": "only the probability given to the true class counts: p[i, y[i]] for each row i",
-    "log_loss.certain_wrong": "with a certain wrong answer (true-class probability 0) you get {got:.4f}; "
-                              "expected {want:.4f}",
+    "log_loss.all_classes.hint": "your value moves with the probabilities of the other classes too; re-read which "
+                                 "probability of each row 02's definition of log loss uses; see {step}",
+    "log_loss.certain_wrong": "with a certain wrong answer (true-class probability 0) you get {got:.4f}, not what the "
+                              "lesson's rule for 0 and 1 gives",
     "log_loss.certain_wrong.hint": "compare your handling of 0 and 1 with the rule taught where log loss first "
                                    "appears, step by step (the bounds, then the rows); see {step}",
     "log_loss.not_one_number": "my_log_loss should return one number, got {type} {value}",
@@ -203,14 +207,17 @@ EN = {
     "fit_verdict.unknown.hint": "answer with one of the three words, as a string",
     "fit_verdict.wrong": "verdict_{run} = {said!r}, but run {name} ends with trn_loss {trn:.3f} and val_loss "
                          "{val:.3f}, and its best val_loss was {best_val:.3f} (epoch {best})",
-    "fit_verdict.underfitting.hint": "training loss above validation loss means the model does better on images it "
-                                     "never trained on: dropout (and augmentation) handicap it in training, and it "
-                                     "has not fit the training set yet. Train longer or with less dropout; see {step}",
-    "fit_verdict.overfitting.hint": "training loss far below validation loss, with validation loss risen from its "
-                                    "best epoch, means the model memorises its training images. Stop earlier, or add "
-                                    "augmentation, dropout or data; see {step}",
-    "fit_verdict.neither.hint": "training loss a little below validation loss, with validation loss still near its "
-                                "best, is a model that fits about right: neither sign is there; see {step}",
+    # the hint of a wrong verdict is keyed on the answer given: what in the run contradicts it, never the right one
+    "fit_verdict.underfitting.hint": "underfitting shows as a training loss clearly above the validation loss at the "
+                                     "end of the run, and run {name}'s last epoch does not have it: compare the last "
+                                     "points of its two curves in the plot; see {step}",
+    "fit_verdict.overfitting.hint": "overfitting shows two signs together, a training loss far below the validation "
+                                    "loss and a validation loss risen well above its best epoch; in run {name} "
+                                    "{missing}: look at its plot again; see {step}",
+    "fit_verdict.no_gap": "the training loss is not far below the validation loss",
+    "fit_verdict.no_rise": "the validation loss has not risen far from its best",
+    "fit_verdict.neither.hint": "'neither' means the table shows no sign at all, but run {name}'s last epoch shows "
+                                "one: compare its two losses, and its val_loss with its best, in the plot; see {step}",
 
     # ---- 9. tta_noise -------------------------------------------------------------------------------------
     "tta_noise.facts": "TTA fixed {fixed} and broke {broken} of {n} images: {delta:+.3f} +- {se:.3f} (paired), so two "
@@ -220,21 +227,25 @@ EN = {
     "tta_noise.bad_record": "tta_log_preds {lp} and y_valid {y} should be what learn.TTA() returned: "
                             "(passes, images, classes) and (images,)",
     "tta_noise.bad_record.hint": "run the TTA cell again, unchanged",
-    "tta_noise.count": "{name} = {got:g}; expected {want} of the {n} images",
+    "tta_noise.not_count": "{name} = {got:g} is not a count of images: a whole number from 0 to {n}",
+    "tta_noise.count": "{name} = {got:g} does not match the predictions in tta_log_preds for these {n} images",
     "tta_noise.count.hint": "count the images whose verdict changed between the plain pass (tta_log_preds[0]) and "
                             "the TTA average; see {step}",
     "tta_noise.swapped.hint": "fixed: wrong in the plain pass, right with TTA; broke: the other way round",
-    "tta_noise.se": "delta_se is {got:.4g}; expected {se:.4f} for {fixed} fixed and {broken} broken of {n} images",
+    "tta_noise.se": "delta_se is {got:.4g}: not the paired standard error of a change with {fixed} fixed and "
+                    "{broken} broken of {n} images",
     "tta_noise.se.hint": "only the images that changed verdict carry information about the change; see {step}",
     "tta_noise.se_unpaired.hint": "that is the standard error of one accuracy on its own; a change measured on the "
                                   "same images is judged by the images that changed verdict; see {step}",
     "tta_noise.se_variance.hint": "that is the variance; the standard error is its square root; see {step}",
+    "tta_noise.se_scale.hint": "your value is off by a factor of n (or of its square root): check where your formula "
+                               "divides by n; see {step}",
     "tta_noise.not_bool": "tta_helped is {value}; expected True or False",
     "tta_noise.not_bool.hint": "answer with a boolean: True if TTA gained more than two standard errors",
-    "tta_noise.verdict": "tta_helped = {said}, but {facts}",
-    "tta_noise.noise.hint": "a change smaller than two standard errors is within the noise: another seed or another "
-                            "validation set could give the opposite; see {step}",
-    "tta_noise.real.hint": "a gain of more than two standard errors is unlikely to be luck; see {step}",
+    "tta_noise.verdict": "tta_helped = {said} does not follow from your own numbers: a change of {delta:+.3f} "
+                         "({fixed} fixed, {broken} broken of {n} images) with a paired standard error of {se:.3f}",
+    "tta_noise.verdict.hint": "set tta_helped by comparing your change with two of your standard errors, as 01 "
+                              "judges a change; see {step}",
 
     # ---- the grader's words for the teacher (the EXERCISE <id> PASS|FAIL lines and the CSV stay as they are) --
     "grade.col.exercise": "exercise",

@@ -119,16 +119,17 @@ ZH = {
     "log_loss.title": "亲手计算对数损失",
     "log_loss.lesson_step": "02_dog_breeds 第 5 节“测试数据修饰、准确率和对数损失”",
     "log_loss.passed": "与 course_lib.metrics.log_loss 一致，概率恰好为 0 和 1 时也一样",
-    "log_loss.got": "得到 {got:.4f}；应为 {want:.4f}",
-    "log_loss.got.hint": "对所有图片取真实类别概率的 -log 的平均值；见 {step}",
-    "log_loss.not_finite": "真实类别的概率为 0 时得到 {got}；应为 {want:.4f}",
+    "log_loss.got": "my_log_loss 在一个有 {n} 张图片的例子上返回 {got:.4f}，这不是它们的对数损失",
+    "log_loss.got.hint": "重读 02 第一次定义对数损失的地方，以及它对概率恰好为 0 和 1 的规则，再把你的函数与它逐步对照；见 {step}",
+    "log_loss.not_finite": "真实类别的概率为 0 时得到 {got}；对数损失必须是有限的数",
     "log_loss.not_finite.hint": "课程的对数损失对概率恰好为 0 和 1 的情况有一条规则（0 的对数是多少？）；见 {step}",
-    "log_loss.sign.hint": "对数损失是对数概率平均值的*相反数*：概率的对数 <= 0",
-    "log_loss.sum": "得到 {got:.4f}，是应有值 {want:.4f} 的 {n} 倍",
+    "log_loss.negative": "my_log_loss 在一个有 {n} 张图片的例子上返回了小于 0 的值",
+    "log_loss.negative.hint": "对数损失从不小于 0（概率的对数最大为 0）；重读 02 第一次定义对数损失的地方；见 {step}",
+    "log_loss.sum": "在 {n} 张图片上得到 {got:.4f}：这个值会随图片数增大",
     "log_loss.sum.hint": "对图片取平均，而不是求和",
     "log_loss.base.hint": "用自然对数（np.log）",
-    "log_loss.all_classes.hint": "只有给真实类别的概率才算数：每一行 i 取 p[i, y[i]]",
-    "log_loss.certain_wrong": "遇到确定的错误答案（真实类别的概率为 0）时你得到 {got:.4f}；应为 {want:.4f}",
+    "log_loss.all_classes.hint": "你的值也随其他类别的概率变化；重读 02 对数损失的定义用的是每一行的哪个概率；见 {step}",
+    "log_loss.certain_wrong": "遇到确定的错误答案（真实类别的概率为 0）时你得到 {got:.4f}，不是课程对 0 和 1 的规则给出的值",
     "log_loss.certain_wrong.hint": "把你对 0 和 1 的处理与对数损失第一次出现时讲的规则逐步对照（先是上下限，再是各行）；"
                                    "见 {step}",
     "log_loss.not_one_number": "my_log_loss 应该返回一个数，得到的却是 {type} {value}",
@@ -194,13 +195,15 @@ ZH = {
     "fit_verdict.unknown.hint": "用这三个词之一作答，写成字符串",
     "fit_verdict.wrong": "verdict_{run} = {said!r}，但运行 {name} 结束时 trn_loss 为 {trn:.3f}、val_loss 为 {val:.3f}，"
                          "它最好的 val_loss 是 {best_val:.3f}（表中 epoch {best} 那一行）",
-    "fit_verdict.underfitting.hint": "训练损失高于验证损失，说明模型在从没训练过的图片上反而做得更好：dropout（和数据修饰）"
-                                     "在训练时给它设了障碍，它还没有拟合好训练数据集。训练得更久一些，或减少 dropout；"
-                                     "见 {step}",
-    "fit_verdict.overfitting.hint": "训练损失远低于验证损失，而且验证损失已从最好的那个遍历回升，说明模型在记忆它的训练图片。"
-                                    "早一点停下，或者加上数据修饰、dropout 或更多数据；见 {step}",
-    "fit_verdict.neither.hint": "训练损失略低于验证损失，验证损失仍接近其最好值，这是拟合得恰到好处的模型：两种迹象都没有；"
-                                "见 {step}",
+    # the hint of a wrong verdict is keyed on the answer given: what in the run contradicts it, never the right one
+    "fit_verdict.underfitting.hint": "“underfitting”（欠拟合）的迹象是运行结束时训练损失明显高于验证损失，而运行 {name} "
+                                     "的最后一个遍历并非如此：比较图中它两条曲线的最后几个点；见 {step}",
+    "fit_verdict.overfitting.hint": "“overfitting”（过拟合）要两个迹象同时出现：训练损失远低于验证损失，而且验证损失已从"
+                                    "最好的那个遍历明显回升；运行 {name} 中{missing}：再看看它的图；见 {step}",
+    "fit_verdict.no_gap": "训练损失并没有远低于验证损失",
+    "fit_verdict.no_rise": "验证损失并没有从它的最好值明显回升",
+    "fit_verdict.neither.hint": "“neither”（都不是）的意思是表中没有任何迹象，但运行 {name} 的最后一个遍历显示出了一种："
+                                "在图中比较它的两个损失，以及它的 val_loss 与最好值；见 {step}",
 
     # ---- 9. tta_noise -------------------------------------------------------------------------------------
     "tta_noise.title": "测试数据修饰真的有帮助，还是只是噪声？",
@@ -212,19 +215,21 @@ ZH = {
     "tta_noise.bad_record": "tta_log_preds {lp} 和 y_valid {y} 应该是 learn.TTA() 返回的结果："
                             "形状分别为 `(预测次数, 图片数, 类别数)` 和 `(图片数,)`",
     "tta_noise.bad_record.hint": "把 TTA 的单元格原样再运行一次",
-    "tta_noise.count": "{name} = {got:g}；应为 {n} 张图片中的 {want} 张",
+    "tta_noise.not_count": "{name} = {got:g} 不是图片的张数：张数是 0 到 {n} 之间的整数",
+    "tta_noise.count": "{name} = {got:g} 与 tta_log_preds 中这 {n} 张图片的预测不符",
     "tta_noise.count.hint": "数一数在原图的预测（tta_log_preds[0]）和 TTA 的平均之间预测结果改变了的图片；见 {step}",
     "tta_noise.swapped.hint": "fixed：原图预测错、TTA 之后对；broke：正好相反",
-    "tta_noise.se": "delta_se 是 {got:.4g}；{n} 张图片中改对 {fixed} 张、改错 {broken} 张时应为 {se:.4f}",
+    "tta_noise.se": "delta_se 是 {got:.4g}：这不是 {n} 张图片中改对 {fixed} 张、改错 {broken} 张时这个变化的配对标准误差",
     "tta_noise.se.hint": "只有预测结果改变了的图片才带有这个变化的信息；见 {step}",
     "tta_noise.se_unpaired.hint": "那是单个准确率本身的标准误差；在同一批图片上测得的变化，要根据预测结果改变了的图片来判断；"
                                   "见 {step}",
     "tta_noise.se_variance.hint": "那是方差；标准误差是它的平方根；见 {step}",
+    "tta_noise.se_scale.hint": "你的值差了 n 倍（或 n 的平方根倍）：检查你的公式在哪里除以 n；见 {step}",
     "tta_noise.not_bool": "tta_helped 是 {value}；应为 True 或 False",
     "tta_noise.not_bool.hint": "用布尔值作答：TTA 的提升超过两倍标准误差时为 True",
-    "tta_noise.verdict": "tta_helped = {said}，但{facts}",
-    "tta_noise.noise.hint": "小于两倍标准误差的变化在噪声范围之内：换一个随机种子或另一个验证集，结果可能正好相反；见 {step}",
-    "tta_noise.real.hint": "超过两倍标准误差的提升不太可能是运气；见 {step}",
+    "tta_noise.verdict": "tta_helped = {said} 不能从你自己的数字得出：变化为 {delta:+.3f}（{n} 张图片中改对 {fixed} 张、"
+                         "改错 {broken} 张），配对标准误差为 {se:.3f}",
+    "tta_noise.verdict.hint": "像笔记本 01 评判一个变化那样，把你的变化与你的标准误差的两倍相比，再设定 tta_helped；见 {step}",
 
     # ---- the grader's words for the teacher (the EXERCISE <id> PASS|FAIL lines and the CSV stay as they are) --
     "grade.col.exercise": "练习",
