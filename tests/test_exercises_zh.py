@@ -142,6 +142,28 @@ def test_a_chinese_hint_names_the_chinese_section(chosen):
     assert str(ex.check("lr_find", 1e-2, quiet=True)).startswith("[lr_find] 通过：")
 
 
+def test_the_chinese_verdicts_gloss_the_english_answer_words(chosen):
+    """The pass message of exercise 8 names the word the student typed, glossed with the glossary's term (the
+    notebook's own gloss for "neither"), and joins the runs with a Chinese mark, no stray spaces."""
+    import pandas as pd
+    under = pd.DataFrame({"trn_loss": [1.36, 1.1], "val_loss": [0.81, 0.78]})
+    over = pd.DataFrame({"trn_loss": [1.3, 0.8, 0.5, 0.3, 0.2], "val_loss": [0.9, 0.85, 1.0, 1.3, 1.5]})
+    fine = pd.DataFrame({"trn_loss": [1.0, 0.7, 0.6], "val_loss": [0.8, 0.7, 0.68]})
+    set_language("zh")
+    r = ex.check_fit_verdict("underfitting", "overfitting", under, over, quiet=True)
+    assert r.passed and r.message.startswith("运行 A 为“underfitting”（欠拟合）、运行 B 为“overfitting”（过拟合），"), r
+    assert " 和 " not in r.message and "” " not in r.message
+    r = ex.check_fit_verdict("neither", "overfitting", fine, over, quiet=True)
+    assert r.passed and r.message.startswith("运行 A 为“neither”（都不是）、"), r
+    glossary = (NB_DIR / "zh" / "术语表.md").read_text()
+    for word, zh in (("underfitting", "欠拟合"), ("overfitting", "过拟合")):
+        assert f"| {word} | {zh} |" in glossary
+    md = "\n".join(c.source for c in build.exercise_notebooks(lang="zh")[1].cells if c.cell_type == "markdown")
+    for word, zh in (("underfitting", "欠拟合"), ("overfitting", "过拟合"), ("neither", "都不是")):
+        assert f'`"{word}"`（{zh}）' in md  # the gloss the exercise itself gives
+    assert ex.listed([1, 2, 3]) == "1、2、3" and ZH["common.and"].strip() == ZH["common.and"]
+
+
 def test_lr_reasons_follow_the_language(chosen):
     en = ex.lr_reasons()
     assert list(en) == list("abcd") and en["b"].startswith("the loss is still falling clearly")

@@ -318,7 +318,8 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
 
 # ---- 8. Under- or over-fitting, from the epoch tables the notebook just printed -------------------------------
 
-VERDICTS = ("underfitting", "overfitting", "neither")
+VERDICTS = {  # each answer, and the catalog's "run X is <answer>" (in Chinese, the English word with a gloss)
+    "underfitting": "fit_verdict.is_under", "overfitting": "fit_verdict.is_over", "neither": "fit_verdict.is_neither"}
 
 
 def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = False) -> Result:
@@ -337,7 +338,7 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
                 missing = say("fit_verdict.no_rise" if trn[-1] < OVER_RATIO * val[-1] else "fit_verdict.no_gap")
                 raise fail("fit_verdict.wrong", f"fit_verdict.{word}.hint", run=run, said=said, name=run.upper(),
                            trn=trn[-1], val=val[-1], best_val=val[best], best=best, missing=missing, step=step)
-            found.append(say("fit_verdict.run", run=run.upper(), verdict=want))
+            found.append(say(VERDICTS[want], run=run.upper()))
         return say("fit_verdict.passed", runs=say("common.and").join(found))
     return _run("fit_verdict", check, quiet)
 

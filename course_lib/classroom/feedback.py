@@ -120,11 +120,11 @@ def short(x) -> str:
 
 
 def listed(xs) -> str:
-    """Numbers as words: '1', '1 and 3', '1, 2 and 3' ('none' for none)."""
+    """Numbers as words: '1', '1 and 3', '1, 2 and 3' ('none' for none; in Chinese '1、2、3')."""
     xs = [f"{x:g}" for x in xs]
     if not xs:
         return say("common.none")
-    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + say("common.and") + xs[-1]
+    return xs[0] if len(xs) == 1 else say("common.comma").join(xs[:-1]) + say("common.and") + xs[-1]
 
 
 def epochs(xs) -> str:

@@ -21,6 +21,7 @@ EN = {
     "summary.score": "{passed} of {total} exercises passed",
     "summary.todo": "; still to do: {todo}",
     "common.and": " and ",
+    "common.comma": ", ",
     "common.none": "none",
     "common.epoch": "epoch {list}",
     "common.epochs": "epochs {list}",
@@ -197,7 +198,9 @@ EN = {
 
     # ---- 8. fit_verdict -----------------------------------------------------------------------------------
     "fit_verdict.passed": "{runs}, read from the last epoch's training and validation losses",
-    "fit_verdict.run": "run {run} is {verdict}",
+    "fit_verdict.is_under": "run {run} is underfitting",
+    "fit_verdict.is_over": "run {run} is overfitting",
+    "fit_verdict.is_neither": "run {run} is neither",
     "fit_verdict.not_table": "{name} should be the epoch table, learn.history (a DataFrame with trn_loss and "
                              "val_loss); got {type}",
     "fit_verdict.not_numbers": "{name} has losses that are not numbers",
