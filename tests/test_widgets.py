@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib.callbacks import LRFinder
-from course_lib.classroom.widgets import (group_lrs, group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer,
+from course_lib.classroom.widgets import (group_lrs, group_schedule, lr_find_explorer, schedule_explorer,
                                           schedule_figure)
 from course_lib.plots import plot_lr_find
 from course_lib.schedules import sgdr_schedule
@@ -55,8 +55,6 @@ def test_plot_lr_find_in_detail_suggests_a_tenth_of_the_minimum():
     s = fig.suggestion
     assert s.lr == pytest.approx(1e-2, rel=0.2)
     assert 1e-5 <= s.steep < 1e-1
-    _, same = lr_find_figure(FakeFinder(), beta=0.0)  # notebook 03's name for the same figure
-    assert same == s
 
 
 def test_lr_find_explorer_changes_with_smoothing():

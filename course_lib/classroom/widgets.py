@@ -126,13 +126,6 @@ def schedule_explorer() -> Explorer:
         log_scale=w.Checkbox(value=False, description="log scale"))
 
 
-def lr_find_figure(finder, n_skip: int = 0, n_skip_end: int = 0, beta: float = 0.98, ax=None):
-    """(Figure, Suggestion) of plots.plot_lr_find in detail; new code calls plot_lr_find(..., detail=True)."""
-    # kept only because notebook 03's source calls it; remove it once that cell calls plot_lr_find
-    fig = plot_lr_find(finder, n_skip, n_skip_end, ax=ax, beta=beta, detail=True)
-    return fig, fig.suggestion
-
-
 def lr_find_explorer(finder) -> Explorer:
     """Sliders for the skips and the smoothing of a recorded lr_find sweep."""
     n = len(finder.losses)
