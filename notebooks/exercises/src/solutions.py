@@ -216,19 +216,19 @@ lr_reason = "b"
 # %% [markdown]
 # ## EXERCISE fit_verdict
 #
-# Two runs from the same start. Run A trains the lesson's head, which has dropout, for three epochs at a small
-# rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
+# Two runs from the same start. Run A trains the lesson's head with more dropout (`ps=0.6`) for 6 epochs at a
+# small rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
 # and the curves below them.
 
 # %% [markdown] lang="zh"
 # ## EXERCISE fit_verdict
 #
-# 从同一个起点出发的两次运行。运行 A 以较小的学习速率训练课程中带 dropout 的全连接层，共三个遍历。运行 B 以较大的学习速率训练一个没有 dropout（`ps=0`）的全连接层，共 12 个遍历。读一读两张遍历结果表和下面的曲线。
+# 从同一个起点出发的两次运行。运行 A 以较小的学习速率训练课程中的全连接层，但 dropout 更多（`ps=0.6`），共 6 个遍历。运行 B 以较大的学习速率训练一个没有 dropout（`ps=0`）的全连接层，共 12 个遍历。读一读两张遍历结果表和下面的曲线。
 
 # %%
 set_seed(0)
-learn_a = ConvLearner.pretrained(arch, data, precompute=True)  # the lesson's head, with dropout
-learn_a.fit(1e-3, 3)
+learn_a = ConvLearner.pretrained(arch, data, precompute=True, ps=0.6)  # the lesson's head, with more dropout
+learn_a.fit(1e-3, 6)  # six epochs: enough points to see where both curves are heading
 history_a = learn_a.history
 
 # %%
@@ -274,7 +274,7 @@ verdict_b = "overfitting"   # training loss far below validation loss, and valid
 # %% [markdown] lang="zh"
 # ## EXERCISE tta_noise
 #
-# `learn.TTA()` 用运行 A 的模型，对验证图片原样预测一次、再修饰后预测 4 次。像笔记本 01 那样，在同一批图片上评判测试数据修饰带来的变化：数出它改对的图片数 `fixed`（原图预测错、取平均后的概率预测对）和改错的图片数 `broke`（正好相反），再算出这个变化的配对标准误差 `delta_se`，并把 `tta_helped` 设为这个变化是否超过两倍标准误差。共有 `n` 张图片时，变化为 `d = (fixed - broke) / n`，其配对标准误差为 `sqrt(fixed + broke - n * d**2) / n`。
+# `learn_a.TTA()` 用运行 A 的模型，对验证图片原样预测一次、再修饰后预测 4 次。像笔记本 01 那样，在同一批图片上评判测试数据修饰带来的变化：数出它改对的图片数 `fixed`（原图预测错、取平均后的概率预测对）和改错的图片数 `broke`（正好相反），再算出这个变化的配对标准误差 `delta_se`，并把 `tta_helped` 设为这个变化是否超过两倍标准误差。共有 `n` 张图片时，变化为 `d = (fixed - broke) / n`，其配对标准误差为 `sqrt(fixed + broke - n * d**2) / n`。
 
 # %%
 tta_log_preds, y_valid = learn_a.TTA()
