@@ -185,8 +185,8 @@ data = ImageClassifierData.from_paths(PATH, bs=32, tfms=tfms_from_model(arch, sz
 set_seed(0)
 learn = ConvLearner.pretrained(arch, data, precompute=True)
 finder = learn.lr_find()
-run_lrs = np.array([l[-1] for l in finder.lrs])  # the head's lr at each batch of the sweep
-run_losses = np.array(finder.losses)             # the training loss of each batch
+sweep = finder.curve(0, 0)                     # the whole sweep, as the finder records it:
+run_lrs, run_losses = sweep.lrs, sweep.raw     # the head's lr and the training loss of each batch
 
 curve = finder.curve()  # the readable part: smoothed, the noisy first and last points left out
 fig, ax = plt.subplots(figsize=(6, 3.5))
