@@ -160,3 +160,33 @@ def test_chinese_sentences_use_full_width_punctuation():
 def test_chinese_documents_use_full_width_punctuation(doc):
     text = (NB_DIR.parent / doc).read_text()
     assert not half_width_marks(text), half_width_marks(text)
+
+
+def printed_lines(nb) -> list[tuple[int, str]]:
+    """(cell index, line) of every stream output a committed notebook holds, stdout and stderr, less the grader's
+    `EXERCISE <id> PASS|FAIL` prefix and less the lines with no Chinese outside code (tables, warnings, markers)."""
+    out = []
+    for i, c in enumerate(nb["cells"]):
+        for o in c.get("outputs", []):
+            if o.get("output_type") == "stream":
+                out += [(i, MARKER.sub("", line)) for line in "".join(o["text"]).splitlines()]
+    return [(i, line) for i, line in out if CJK.search(CODE.sub(" ", line))]
+
+
+def test_printed_lines_keep_the_chinese_ones_whole():
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": ["epoch  trn_loss\n", "0  0.5\n",
+                                                             "precompute=True:在缓存的激活值上训练,所以\n"]},
+        {"output_type": "stream", "name": "stdout", "text": "EXERCISE tta FAIL 先取指数;见 01\n"}]}]}
+    lines = printed_lines(nb)
+    assert lines == [(0, "precompute=True:在缓存的激活值上训练,所以"), (0, "先取指数;见 01")]
+    assert [len(half_width_marks(line)) for _, line in lines] == [2, 1]  # ':' and ',', then ';'
+
+
+@pytest.mark.parametrize("zh", [p for p in ZH if p.name != "student.ipynb"], ids=lambda p: p.relative_to(NB_DIR).as_posix())
+def test_chinese_outputs_use_full_width_punctuation(zh):
+    """What the committed Chinese notebooks printed follows the style of their Markdown and the catalog: a notebook
+    executed before a text was fixed still shows the old marks until it is rebuilt."""
+    bad = [(i, line[:80], half_width_marks(line)) for i, line in printed_lines(json.loads(zh.read_text()))
+           if half_width_marks(line)]
+    assert not bad, f"{zh.relative_to(NB_DIR)}: rebuild it (python notebooks/build.py); {bad}"
