@@ -80,6 +80,7 @@ class ActivationCache:
 
     def __init__(self):
         self.mem: dict[str, dict] = {}
+        self.built = False  # whether the last get() ran the body (False: from memory or from disk)
 
     def path_for(self, learn, key: str) -> Path:
         return learn.work_path / "tmp" / f"act_{learn.arch}_{learn.data.sz}_{key}.pt"
@@ -89,6 +90,7 @@ class ActivationCache:
         data, model = learn.data, learn.model
         dtype = learn.amp_dtype
         key = cache_key(learn.arch, data, model.body, dtype)
+        self.built = False
         if key in self.mem:
             return self.mem[key]
         fn = self.path_for(learn, key)
@@ -103,6 +105,7 @@ class ActivationCache:
                       where=shown_path(fn.parent)))
             sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
             acts = {k: compute_features(learn, dl, f"precompute {label}") for k, label, dl in sets if dl is not None}
+            self.built = True
             try:
                 atomic_save(acts, fn)
             except Exception as e:  # a read-only data folder must not stop training: keep it in memory

@@ -186,3 +186,23 @@ def test_budget_skips_tta_when_fine_tuning_ran_long(tiny_path, capsys, monkeypat
     assert summary.loc[tta, "kept"] == "skipped (--budget)" and summary.loc[tta, "epochs"] == 0
     side = json.loads((tiny_path / "models" / "dogscats_resnet_mini_32.json").read_text())
     assert side["step"][:2] in ("2.", "3.", "4.")
+
+
+def test_budget_estimates_from_a_cache_an_earlier_run_left(tiny_path, capsys, monkeypatch):
+    # the second run reads the activations the first one saved: its estimates come from one timed batch of the
+    # body (1 s per image here), not from a "build" that only loaded a file and would price step 3 at nothing
+    main(["--data", str(tiny_path), *MINI, "--budget", "600"], clock=FakeClock(1))
+    assert "computing activations" in capsys.readouterr().out
+    machine = FakeMachine(monkeypatch, body=1)
+    predict = ConvLearner.predict_array
+
+    def timed_predict(learn, x):
+        machine.t += len(x)
+        return predict(learn, x)
+
+    monkeypatch.setattr(ConvLearner, "predict_array", timed_predict)
+    main(["--data", str(tiny_path), *MINI, "--budget", "600"], clock=machine)
+    out = capsys.readouterr().out
+    assert "computing activations" not in out
+    step3 = out[out.index("3. "):]
+    assert "estimate: about 48 s" in step3[:step3.index("epoch")]   # the frozen epochs over train + valid at 1 s an image
