@@ -125,11 +125,18 @@ def write(nb: nbformat.NotebookNode, out: Path) -> Path:
     return out
 
 
-def rerun(src: Path, seeds: list[int], timeout: int = 900) -> None:
+def rerun(src: Path, seeds: list[int], timeout: int = 900, keep: Path | None = None) -> None:
     """Execute src/<name>.py (its English edition: the code is shared) once per seed (COURSE_LIB_SEED) without
-    writing anything: every cell must pass."""
+    writing into notebooks/: every cell must pass. With `keep`, each executed run is saved there as
+    <name>.seed<N>.ipynb, so that its figures can be read (e.g. a run on real photos)."""
     for seed in seeds:
-        execute(edition(parse(src.read_text()), "en"), HERE, timeout, src.stem, {"COURSE_LIB_SEED": str(seed)})
+        nb = edition(parse(src.read_text()), "en")
+        try:
+            execute(nb, HERE, timeout, src.stem, {"COURSE_LIB_SEED": str(seed)})
+        finally:  # a failing run is the one most worth reading
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                write(nb, keep / f"{src.stem}.seed{seed}.ipynb")
 
 
 def build(src: Path, execute_nb: bool = True, timeout: int = 900, langs: tuple[str, ...] = LANGS) -> list[Path]:
@@ -252,6 +259,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
                    help="re-run check: execute the named lesson notebooks once per seed (COURSE_LIB_SEED), "
                         "writing nothing; any failing cell fails the check")
+    p.add_argument("--keep", type=Path, metavar="DIR",
+                   help="with --seeds: save each executed run in DIR (as <name>.seed<N>.ipynb) to read its outputs")
     a = p.parse_args()
     exercises = "exercises" in a.names
     names = [n for n in a.names if n != "exercises"]
@@ -265,7 +274,7 @@ def main() -> None:
         srcs = []  # `build.py exercises` alone builds only the exercises
     if a.seeds:
         for s in srcs:
-            rerun(s, a.seeds, timeout=a.timeout or 900)
+            rerun(s, a.seeds, timeout=a.timeout or 900, keep=a.keep)
         return
     langs = tuple(a.lang or LANGS)
     for s in srcs:

@@ -53,7 +53,7 @@ from course_lib.interpret import ClassificationInterpretation
 from course_lib.lang import say
 from course_lib.lesson import differences, lesson_setup, lesson_table
 from course_lib.metrics import accuracy_se, paired_change
-from course_lib.steps import Steps, rank_sentence, verdict
+from course_lib.steps import Steps, fit_losses, loss_trend, rank_sentence, verdict
 from course_lib.submission import check_submission, make_submission
 
 set_language("en")                # the Chinese edition runs set_language("zh") here
@@ -118,15 +118,15 @@ plt.show()
 #
 # `ConvLearner.pretrained` cuts the pretrained network before its classifier and adds a new head. Only the
 # head trains (the body is *frozen*), and with `precompute=True` the body runs once over every image; the
-# head then trains on those cached activations, so an epoch takes a fraction of a second. First the
-# learning-rate finder.
+# head then trains on those cached activations, so an epoch costs far less than running the body (the
+# `time` column of the tables below shows it). First the learning-rate finder.
 
 # %% [markdown] lang="zh"
 # 图片的形状各不相同。网络需要 `sz` x `sz` 的正方形，所以验证集的变换先把短边缩放到 `sz`，再截取中间部分；如果一只动物站在宽幅图片的边缘附近，它的头就可能被裁掉。下面讲数据修饰和测试数据修饰时请记住这一点。
 #
 # ## 2. 第 1 步：第 1 课的起点，在缓存的激活值上训练新的全连接层
 #
-# `ConvLearner.pretrained` 在预训练网络的分类器之前把它截断，再加上新的全连接层。只有全连接层参与训练（网络主体被*冻结*）；设置 `precompute=True` 时，网络主体对每张图片只运行一次，全连接层随后在这些缓存的激活值上训练，所以遍历一次数据集（epoch）只需零点几秒。首先是学习速率查找（lr_find）。
+# `ConvLearner.pretrained` 在预训练网络的分类器之前把它截断，再加上新的全连接层。只有全连接层参与训练（网络主体被*锁定*）；设置 `precompute=True` 时，网络主体对每张图片只运行一次，全连接层随后在这些缓存的激活值上训练，所以遍历一次数据集（epoch）的代价远小于运行网络主体（下面表格的 `time` 列可以看到）。首先是学习速率查找（lr_find）。
 
 # %%
 learn = ConvLearner.pretrained(arch, data, precompute=True)
@@ -148,12 +148,10 @@ plt.show()
 # sweep stopped; `plot_lr` shows the sweep itself (one line: only the head trains, frozen groups are left out).
 
 # %% [markdown] lang="zh"
-# `lr_find` 在每个批次之后把学习速率调高一点，从 `start_lr=1e-5` 开始按指数增长，朝 `end_lr=10` 最多走 100 个批次，同时记录损失。一旦平滑后的损失超过其最低值的四倍，它就提前停止，因为过了这一点，曲线不会再告诉我们任何新东西。下一个单元格会说明这次扫描停在了哪里；`plot_lr` 画出扫描本身（只有一条线：只有全连接层在训练，冻结的层组不画）。
+# `lr_find` 在每个批次之后把学习速率调高一点，从 `start_lr=1e-5` 开始按指数增长，朝 `end_lr=10` 最多走 100 个批次，同时记录损失。一旦平滑后的损失超过其最低值的四倍，它就提前停止，因为过了这一点，曲线不会再告诉我们任何新东西。下一个单元格会说明这次扫描停在了哪里；`plot_lr` 画出扫描本身（只有一条线：只有全连接层在训练，锁定的层组不画）。
 
 # %%
-n_done = len(finder.losses)
-last_lr = finder.lrs[-1][-1]
-print(say("nb01.sweep", n=n_done, lr=last_lr) + (say("nb01.sweep.early") if n_done < 100 else ""))
+print(finder.describe())
 fig = learn.sched.plot_lr(log=True)
 plt.show()
 
@@ -205,14 +203,18 @@ learn.fit(0.01, 2)
 
 # %% [markdown]
 # `plot_loss` shows the training loss of every batch (faint) and its moving average. Read it for the trend:
-# a curve still falling at the end means more epochs could help; a flat one, that this rate has done its work.
+# a curve still falling at the end means more training could lower the *training* loss; a flat one, that
+# this rate has done its work. Whether that helps on new images is the validation loss's question, in the
+# table above; the cell prints both from the values, and where the seed sits among the other five.
 
 # %% [markdown] lang="zh"
-# `plot_loss` 画出每个批次的训练损失（浅色）及其移动平均。看它的趋势：曲线到最后仍在下降，说明再多遍历几次可能有帮助；曲线已经平坦，说明这个学习速率已经发挥完作用了。
+# `plot_loss` 画出每个批次的训练损失（浅色）及其移动平均。看它的趋势：曲线到最后仍在下降，说明再多训练还能降低*训练*损失；曲线已经平坦，说明这个学习速率已经发挥完作用了。这对新图片是否有帮助，要看上面表格中的验证损失；这个单元格根据数值把两者都打印出来，并说明这个种子在其余五个种子中的位置。
 
 # %%
 fig = learn.sched.plot_loss()
 plt.show()
+print(loss_trend(learn.sched.losses))
+print(fit_losses(learn.history[learn.history.fit == learn.n_fit]))
 steps = Steps(data.val_y)   # the validation predictions after each step of this one learner
 steps.add(say("nb01.step1"), learn.sched.last_preds())
 print(rank_sentence(steps.accuracy(0), seed_accs, say("nb01.followed", seed=S.seed)))
@@ -321,7 +323,9 @@ plt.show()
 s2 = learn.sched.suggestion()
 head_lr = min(s2.lr, LR)
 lr = np.array([head_lr / 100, head_lr / 10, head_lr])
-print(say("nb01.finder_unfrozen", lr=s2.lr, steep=s2.steep, lrs=", ".join(f"{x:.2g}" for x in lr)))
+print(learn.sched.describe())
+print(say("nb01.finder_unfrozen", lr=s2.lr, steep=s2.steep, lrs=", ".join(f"{x:.2g}" for x in lr))
+      + (say("nb01.capped", lesson=LR) if s2.lr > LR else ""))
 learn.fit(lr, 3, cycle_len=1, cycle_mult=2)
 
 # %%
@@ -361,18 +365,7 @@ print(say("nb01.holds", name=steps.names[steps.current], acc=held))
 # **训练损失与验证损失。** 表格中的 `trn_loss` 是在经过修饰的图片上、dropout 开启时测得的（全连接层在训练时会丢弃其输入的 25% 和 50%）；`val_loss` 则是在未经修饰的图片上、dropout 关闭时测得的。训练是被有意弄得更难的，所以训练损失*高于*验证损失，说明模型还没有过拟合：它还可以再训练久一些。如果训练损失远低于验证损失，而且验证损失在上升，说明它对训练图片的拟合好于对新图片的拟合。
 
 # %%
-ft = learn.history[learn.history.fit == learn.n_fit]
-last, low = ft.iloc[-1], ft.val_loss.min()
-rose = last.val_loss > max(1.2 * low, low + 0.02)  # clearly above its lowest, not a wobble
-print(say("nb01.last_epoch", trn=last.trn_loss, val=last.val_loss, low=low,
-          epoch=int(ft.val_loss.idxmin() - ft.index[0])))
-if rose:
-    print(say("nb01.rose")
-          + say("nb01.rose.handicap" if last.trn_loss > last.val_loss else "nb01.rose.overfit"))
-elif last.trn_loss > last.val_loss:
-    print(say("nb01.not_overfitting.above"))
-else:
-    print(say("nb01.not_overfitting.below"))
+print(say("nb01.fine_tuning") + fit_losses(learn.history[learn.history.fit == learn.n_fit]))
 
 # %% [markdown]
 # ## 5. Step 4: test-time augmentation
@@ -473,11 +466,12 @@ summary = steps.table()
 steps.shown()
 
 # %% [markdown]
-# What the numbers say, printed from them. When accuracy and log loss disagree about a step, the next cell
-# says why: log loss also weighs how sure each answer is.
+# What the numbers say, printed from them. When accuracy and log loss disagree about a step, or a log loss
+# is no better than chance while the accuracy is well above it, the next cell says why: log loss also weighs
+# how sure each answer is, so a few confident mistakes can outweigh many right answers.
 
 # %% [markdown] lang="zh"
-# 下面是从这些数字打印出来的结论。当准确率和对数损失对某一步的评价不一致时，下一个单元格会说明原因：对数损失还衡量每个答案有多确定。
+# 下面是从这些数字打印出来的结论。当准确率和对数损失对某一步的评价不一致，或者准确率远高于随机猜测而对数损失却不比随机猜测好时，下一个单元格会说明原因：对数损失还衡量每个答案有多确定，所以少数高置信度的错误就可能抵消许多正确答案。
 
 # %%
 print("\n".join(steps.verdicts()))
@@ -485,10 +479,10 @@ print(say("nb01.aug_alone", verdict=verdict(aug_effect)))
 print(say("nb01.sgdr_alone", verdict=verdict(sgdr_effect)))
 first, final = summary.iloc[0], summary.iloc[-1]
 print(say("nb01.log_loss", first=first["log loss"], final=final["log loss"], chance=math.log(2)))
-for k in range(1, len(steps.names)):
-    why = steps.loss_against_accuracy(steps.base(k), k)
-    if why:
-        print(why)
+for k in range(len(steps.names)):
+    for why in (steps.loss_against_accuracy(steps.base(k), k) if k else None, steps.loss_above_chance(k)):
+        if why:
+            print(why)
 print(say("nb01.scale", sd=seed_accs.std(ddof=1)))
 
 # %% [markdown]

@@ -51,7 +51,7 @@ from course_lib.interpret import ClassificationInterpretation
 from course_lib.lang import say
 from course_lib.lesson import differences, lesson_setup, lesson_table
 from course_lib.metrics import accuracy_se, paired_change
-from course_lib.steps import Steps, rank_sentence, verdict
+from course_lib.steps import Steps, fit_losses, rank_sentence, verdict
 from course_lib.submission import check_submission, make_submission
 
 set_language("en")
@@ -168,7 +168,10 @@ plt.show()
 # 3. train the new head for a few epochs on cached activations (**step 1** below);
 # 4. `precompute=False`, train the head with augmentation and `cycle_len=1` (**step 2**);
 # 5. unfreeze, differential rates (10x apart for photos like ImageNet's, 3x for satellite or medical
-#    images), `cycle_mult=2` (**step 3**).
+#    images), `lr_find()` again to choose them, `cycle_mult=2` (**step 3**).
+#
+# Notebook 01 runs that second `lr_find()`; here, as in the lesson text's breeds section, step 3 uses the
+# lesson's fixed `[1e-4, 1e-3, 1e-2]`.
 #
 # Then progressive resizing (**step 4**) and TTA (**step 5**). After each training step the notebook compares
 # the new model with the one it started from, on the same validation images, and keeps the better one.
@@ -183,7 +186,9 @@ plt.show()
 # 3. 在缓存的激活值上用几个遍历（epoch）训练新的全连接层（下面的**第 1 步**）；
 # 4. `precompute=False`，在数据修饰下以 `cycle_len=1` 训练全连接层（**第 2 步**）；
 # 5. 解锁，使用学习速率向量（分层学习速率）（对于像 ImageNet 那样的照片，相邻两组相差 10 倍；对于卫星图像或医疗图像，相差 3 倍），
-# `cycle_mult=2`（**第 3 步**）。
+# 重新调用 `lr_find()` 来选择学习速率，`cycle_mult=2`（**第 3 步**）。
+#
+# 笔记本 01 运行了这第二次 `lr_find()`；这里和课程文字中狗品种的部分一样，第 3 步使用课程固定的 `[1e-4, 1e-3, 1e-2]`。
 #
 # 然后是逐步增大图片尺寸（**第 4 步**）和测试数据修饰（**第 5 步**）。
 # 每个训练步骤之后，笔记本都在相同的验证图片上把新模型与它起步时的模型相比较，并保留更好的那个。
@@ -262,9 +267,7 @@ learn.unfreeze()
 learn.fit(np.array([1e-4, 1e-3, 1e-2]), 3, cycle_len=1, cycle_mult=2)
 print(steps.attempt(say("nb02.step.unfreeze"), learn.sched.last_preds(),
                     revert=lambda: learn.load(f"breeds_{sz}_sgdr")))
-ft = learn.history[learn.history.fit == learn.n_fit]
-print(say("nb02.fine_tuning", v0=ft.val_loss.iloc[0], v1=ft.val_loss.iloc[-1], vmin=ft.val_loss.min(),
-          t0=ft.trn_loss.iloc[0], t1=ft.trn_loss.iloc[-1]))
+print(say("nb02.fine_tuning") + fit_losses(learn.history[learn.history.fit == learn.n_fit]))
 _ = learn.save(f"breeds_{sz}_before_resize")
 
 # %% [markdown]
@@ -310,11 +313,7 @@ ctrl.fit(LR, 3, cycle_len=1)
 resize_preds = learn.sched.last_preds()
 resize_vs_same = paired_change(ctrl.sched.last_preds(), resize_preds, data.val_y)
 print(say("nb02.resize_vs_same", sz2=sz2, sz=sz, verdict=verdict(resize_vs_same)))
-rs = learn.history[learn.history.fit == learn.n_fit]
-print(say("nb02.resize_losses", sz2=sz2, v0=rs.val_loss.iloc[0], v1=rs.val_loss.iloc[-1], t0=rs.trn_loss.iloc[0],
-          t1=rs.trn_loss.iloc[-1])
-      + (say("nb02.gap_narrowed") if abs(rs.trn_loss.iloc[-1] - rs.val_loss.iloc[-1])
-         < abs(rs.trn_loss.iloc[0] - rs.val_loss.iloc[0]) else say("nb02.gap_widened")))
+print(say("nb02.resize_losses", sz2=sz2) + fit_losses(learn.history[learn.history.fit == learn.n_fit]))
 
 
 def back_to_small():
@@ -408,10 +407,10 @@ print("\n".join(steps.verdicts()))
 print(say("nb02.resize_control", sz=sz, verdict=verdict(resize_vs_same)))
 first, final = summary.iloc[0], summary.iloc[-1]
 print(say("nb02.log_loss_chain", a=first['log loss'], b=final['log loss'], chance=math.log(data.c)))
-for k in range(1, len(steps.names)):
-    why = steps.loss_against_accuracy(steps.base(k), k)
-    if why:
-        print(why)
+for k in range(len(steps.names)):
+    for why in (steps.loss_against_accuracy(steps.base(k), k) if k else None, steps.loss_above_chance(k)):
+        if why:
+            print(why)
 print(say("nb02.for_scale", sd=seed_accs.std(ddof=1)))
 
 # %% [markdown]

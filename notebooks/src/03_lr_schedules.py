@@ -30,8 +30,9 @@ from IPython.display import display
 from course_lib import (ConvLearner, ImageClassifierData, n_epochs, set_language, set_seed, tfms_from_model,
                         transforms_side_on)
 from course_lib.learner import Learner
+from course_lib.plots import plot_lr_find
 from course_lib.schedules import restart_epochs, sgdr_schedule, skips
-from course_lib.classroom.widgets import group_schedule, lr_find_explorer, lr_find_figure, schedule_explorer, schedule_figure
+from course_lib.classroom.widgets import group_schedule, lr_find_explorer, schedule_explorer, schedule_figure
 from course_lib.lang import say
 from course_lib.lesson import lesson_setup
 
@@ -173,8 +174,8 @@ assert explorer.result.epochs == 7, explorer.result
 # %% [markdown]
 # ## 6. Reading the lr finder
 #
-# `learn.lr_find()` trains for a moment while the rate grows exponentially from 1e-5 to 10, and records
-# the training loss. While the rate is too small the loss barely moves; then it falls fast; past a point
+# `learn.lr_find()` trains for a moment while the rate grows exponentially from 1e-5 towards 10, and records
+# the training loss; it stops early once the loss has clearly blown up (the cell after the plot says where). While the rate is too small the loss barely moves; then it falls fast; past a point
 # it explodes. We want **the largest rate at which the loss still clearly falls**: the lowest point of
 # the curve is already too far (the loss is about to blow up), so the suggestion is one tenth of the
 # rate at the lowest smoothed loss. The steepest point of the descent is marked too: course_lib fits a straight
@@ -190,7 +191,7 @@ assert explorer.result.epochs == 7, explorer.result
 # %% [markdown] lang="zh"
 # ## 6. 读懂学习速率查找的曲线
 #
-# `learn.lr_find()` 会短暂地训练一会儿，期间学习速率从 1e-5 指数增长到 10，并记录训练损失。
+# `learn.lr_find()` 会短暂地训练一会儿，期间学习速率从 1e-5 朝 10 指数增长，并记录训练损失；一旦损失明显爆炸，它就提前停止（图后面的单元格会说明停在了哪里）。
 # 学习速率太小时损失几乎不动；然后迅速下降；过了某一点就会爆炸。
 # 我们要找的是**损失仍在明显下降的最大学习速率**：曲线的最低点已经太远了（损失马上就要爆炸），
 # 所以建议值取平滑后损失最低处学习速率的十分之一。下降最陡的点也标了出来：
@@ -217,6 +218,7 @@ start = float(np.median(c.losses[:max(3, i_low // 4)]))  # the level the curve s
 at = lambda lr: c.losses[int(np.argmin(np.abs(np.log(c.lrs) - np.log(lr))))]
 assert s.steep <= c.lrs[i_low] and s.lr <= c.lrs[i_low], (s, c.lrs[i_low])
 assert at(s.steep) < start and at(s.lr) < start, "a marker is not below the level the curve starts from"
+print(finder.describe())
 print(say("nb03.curve", start=start, low=c.losses[i_low], lr_low=c.lrs[i_low], lr=s.lr, steep=s.steep,
           at_lr=at(s.lr), at_steep=at(s.steep)))
 
@@ -241,8 +243,8 @@ display(finder_explorer)
 
 # %%
 fig, axs = plt.subplots(1, 2, figsize=(16, 4.5))
-lr_find_figure(finder, beta=0.0, ax=axs[0])
-_, s = lr_find_figure(finder, *skips(len(finder.losses)), beta=0.98, ax=axs[1])
+plot_lr_find(finder, 0, 0, beta=0.0, ax=axs[0], detail=True)
+s = plot_lr_find(finder, *skips(len(finder.losses)), beta=0.98, ax=axs[1], detail=True).suggestion
 axs[0].set_title("raw losses")
 axs[1].set_title("smoothed (beta 0.98), noisy ends left out")
 plt.show()
