@@ -4,7 +4,7 @@
     say("steps.kept", name=..., verdict=...)
 
 Every sentence lives once, keyed by a dotted name, with one text per language: the notebooks' and the library's in
-the tables of `course_lib/text/`, the exercise checkers' and the grader's in `course_lib/classroom/messages.py`
+the tables of `course_lib/text/*.toml`, the exercise checkers' and the grader's in `course_lib/classroom/messages.py`
 (one table a language there, as they are long). Both are read through `say` and the one switch; the code that
 prints a sentence is shared by both editions. Library errors stay in English, as the ecosystem's do.
 """
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import tomllib
+from importlib import resources
 
 LANGUAGES = ("en", "zh")
-# modules of course_lib.text, each with TEXT = {key: {language: text}}: the notebooks' and the library's sentences
+# data files course_lib/text/<name>.toml, each a table a sentence, ["key"] with en = ... and zh = ...: the
+# notebooks' and the library's sentences (data, not code: a translator edits them without touching Python)
 TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03", "exercises")
 # the exercise checkers' and the grader's sentences, TEXTS = {language: {key: text}}: long tables, one a language
 CHECKERS = "course_lib.classroom.messages"
@@ -46,13 +49,19 @@ def _merge(merged: dict[str, dict[str, str]], table: dict[str, dict[str, str]], 
     merged.update(table)
 
 
+def read_table(name: str) -> dict[str, dict[str, str]]:
+    """One table of course_lib/text/: {key: {language: text}}."""
+    with resources.files("course_lib.text").joinpath(f"{name}.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
 def catalog() -> dict[str, dict[str, str]]:
     """Every sentence, by key: {key: {'en': text, 'zh': text}}, from all tables (loaded once)."""
     global _catalog
     if _catalog is None:
         merged: dict[str, dict[str, str]] = {}
         for name in TABLES:
-            _merge(merged, importlib.import_module(f"course_lib.text.{name}").TEXT, f"course_lib.text.{name}")
+            _merge(merged, read_table(name), f"course_lib/text/{name}.toml")
         by_key: dict[str, dict[str, str]] = {}
         for code, texts in importlib.import_module(CHECKERS).TEXTS.items():
             for key, t in texts.items():
@@ -70,7 +79,7 @@ def template(key: str, lang: str | None = None, default: str | None = None) -> s
     entry = catalog().get(key, {})
     found = entry.get(code) or entry.get("en") or default
     if found is None:
-        raise KeyError(f"no text {key!r}; add it to a table in course_lib/text/ (or, for the exercise checkers, "
+        raise KeyError(f"no text {key!r}; add it to a table in course_lib/text/*.toml (or, for the exercise checkers, "
                        f"to {CHECKERS})")
     return found
 
