@@ -103,9 +103,13 @@ def lesson_setup(name: str, root: str | os.PathLike | None = None) -> Setup:
     given = os.environ.get("COURSE_LIB_DATA", "").strip()
     if given:
         path, mode = Path(given).expanduser(), "real"
+        if not path.is_absolute() and not path.is_dir() and (Path(root).parent / path).is_dir():
+            # typed from the repository's folder, read in a kernel started in notebooks/: the same folder
+            path = Path(root).parent / path
         if not path.is_dir():
-            raise FileNotFoundError(f"COURSE_LIB_DATA={given!r} is not a folder. Give a folder in the {layout} "
-                                    f"layout, or unset it to use the offline sample.")
+            raise FileNotFoundError(f"COURSE_LIB_DATA={given!r} is not a folder (from {Path.cwd()} or from "
+                                    f"{Path(root).parent.resolve()}). Give a folder in the {layout} layout, or "
+                                    f"unset it to use the offline sample.")
     elif os.environ.get("COURSE_LIB_FULL") == "1":
         path, mode = find_real(name, root=root), "real"
     else:

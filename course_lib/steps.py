@@ -35,8 +35,13 @@ def verdict(change: Change) -> str:
     return say("steps.noise", d=d, se=se, close=close)
 
 
-def rank_sentence(value: float, others: np.ndarray, who: str, what: str | None = None) -> str:
-    """Where one run's figure sits among other seeds' runs of the same step, in words."""
+def rank_sentence(value: float, others: np.ndarray, who: str, what: str | None = None, step: float = 0.0) -> str:
+    """Where one run's figure sits among other seeds' runs of the same step, in words.
+
+    `step` is the smallest difference that means anything (one validation image, 1/n, for an accuracy): a run
+    at most that far from the others' median is a typical start even at the bottom of their range, as when
+    every seed gets all images but one or two right.
+    """
     others = np.sort(np.asarray(others, dtype=float))
     # accuracies come as float32 from epoch tables and as float64 from predictions: 0.99 must equal 0.99000001
     below = int((others < value - 1e-6).sum())
@@ -49,7 +54,9 @@ def rank_sentence(value: float, others: np.ndarray, who: str, what: str | None =
     else:
         where = say("steps.rank.between", below=below, above=n - below - ties, n=n) + (
             say("steps.rank.ties", ties=ties) if ties else "")
-    luck = "low" if below <= n // 4 else "high" if below >= n - n // 4 else "typical"
+    off = value - float(np.median(others))
+    luck = ("typical" if abs(off) <= step + 1e-6 else "low" if below <= n // 4 and off < 0
+            else "high" if below >= n - n // 4 and off > 0 else "typical")
     return say("steps.rank", who=who, what=what or say("steps.accuracy"), value=value, where=where,
                lo=others.min(), hi=others.max(), luck=say(f"steps.rank.{luck}"))
 

@@ -45,6 +45,21 @@ def test_a_folder_of_photos_gets_the_lessons_size_and_a_cpu_backbone(env, image_
     assert (s.arch, s.sz) == ("resnet_mini", 64) and not any("hours" in n for n in s.notes)
 
 
+def test_a_relative_data_folder_is_found_from_the_repository_too(env, image_folder, tmp_path):
+    # COURSE_LIB_DATA=../photos typed in the repository's folder; the notebook's kernel runs in notebooks/
+    mp, _ = env
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    photos = image_folder(tmp_path / "photos", n_train=2, n_valid=2, n_test=0)
+    mp.chdir(repo / "notebooks")
+    mp.setenv("COURSE_LIB_DATA", "../photos")
+    s = lesson_setup("dogscats", root=repo / "data")
+    assert s.path.resolve() == photos.resolve() and s.mode == "real"
+    mp.setenv("COURSE_LIB_DATA", "photos")   # from neither place
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        lesson_setup("dogscats", root=repo / "data")
+
+
 def test_bad_switches_say_what_to_do(env, tmp_path):
     mp, _ = env
     mp.setenv("COURSE_LIB_SEED", "seven")

@@ -95,6 +95,10 @@ def test_rank_sentence_places_the_followed_seed():
     assert "below all 5 other seeds" in low and "this seed's luck" in low and "0.820-0.860" in low
     mid = rank_sentence(0.84, np.array([0.82, 0.85, 0.84, 0.83, 0.86]), "seed 42")
     assert "above 2 and below 2 of the 5 other seeds (equal to 1)" in mid and "typical" in mid
+    # real photos: every seed within an image of all right; the lowest by one image (1/100) is no luck
+    near = rank_sentence(0.99, np.array([1.0, 1.0, 1.0, 0.99, 0.99]), "seed 42", step=1 / 100)
+    assert "above 0 and below 3" in near and "typical" in near and "luck" not in near
+    assert "luck" in rank_sentence(0.97, np.array([1.0, 1.0, 1.0, 0.99, 0.99]), "seed 42", step=1 / 100)
 
 
 def test_loss_above_chance_names_the_confident_mistakes():
