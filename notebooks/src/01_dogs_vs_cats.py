@@ -217,7 +217,7 @@ print(loss_trend(learn.sched.losses))
 print(fit_losses(learn.history[learn.history.fit == learn.n_fit]))
 steps = Steps(data.val_y)   # the validation predictions after each step of this one learner
 steps.add(say("nb01.step1"), learn.sched.last_preds())
-print(rank_sentence(steps.accuracy(0), seed_accs, say("nb01.followed", seed=S.seed)))
+print(rank_sentence(steps.accuracy(0), seed_accs, say("nb01.followed", seed=S.seed), step=1 / n_val))
 _ = learn.save("after_head")
 
 # %% [markdown]

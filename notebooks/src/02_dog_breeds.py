@@ -232,7 +232,7 @@ set_seed(S.seed)
 learn = ConvLearner.pretrained(arch, data, precompute=True)
 learn.fit(LR, 3)
 steps.add(say("nb02.step.head"), learn.sched.last_preds())
-print(rank_sentence(steps.accuracy(0), seed_accs, say("nb02.followed", seed=S.seed)))
+print(rank_sentence(steps.accuracy(0), seed_accs, say("nb02.followed", seed=S.seed), step=1 / n_val))
 _ = learn.save(f"breeds_{sz}_head")
 
 # %% [markdown]
