@@ -168,6 +168,15 @@ class Steps:
                              verdict=verdict(self.change(0, last))))
         return lines
 
+    def image_losses(self, k: int) -> np.ndarray:
+        """Each validation image's log loss after step k, -ln p(true class) (clipped as log_loss clips)."""
+        return -np.log(np.clip(self.probs[k][np.arange(len(self.y)), self.y], 1e-15, 1))
+
+    def confident_mistakes(self, k: int) -> np.ndarray:
+        """Which images step k got wrong with probability at least CONFIDENT."""
+        p = self.probs[k]
+        return (p.argmax(1) != self.y) & (p.max(1) >= CONFIDENT)
+
     def loss_against_accuracy(self, i: int, j: int) -> str | None:
         """When accuracy and log loss move in opposite directions from step i to j, the sentence that says why:
         log loss weighs how sure each answer is, and a few confident mistakes outweigh many small gains."""
@@ -175,9 +184,8 @@ class Steps:
         dl = self.log_loss(j) - self.log_loss(i)
         if not da * dl > 0:  # both rose (or both fell): better by one measure, worse by the other
             return None
-        conf = [int(((p.argmax(1) != self.y) & (p.max(1) >= CONFIDENT)).sum()) for p in (self.probs[i], self.probs[j])]
-        worst = [float((-np.log(np.clip(p[np.arange(len(self.y)), self.y], 1e-15, 1))).max())
-                 for p in (self.probs[i], self.probs[j])]
+        conf = [int(self.confident_mistakes(k).sum()) for k in (i, j)]
+        worst = [float(self.image_losses(k).max()) for k in (i, j)]
         return say("steps.loss_against_accuracy", a=self.names[i], b=self.names[j],
                    da_dir=say("steps.rose" if da > 0 else "steps.fell"), da=abs(da),
                    dl_dir=say("steps.rose" if dl > 0 else "steps.fell"), dl=abs(dl), conf=CONFIDENT,
@@ -186,14 +194,12 @@ class Steps:
     def loss_above_chance(self, k: int) -> str | None:
         """When step k's log loss is no better than chance although its accuracy is clearly above chance, the
         sentence that says why: how much of the loss its confident mistakes carry."""
-        y, p = self.y, self.probs[k]
-        c = p.shape[1]
+        y, c = self.y, self.probs[k].shape[1]
         acc, ll = self.accuracy(k), self.log_loss(k)
         # accuracy clearly above guessing (2 s.e. of a coin's accuracy on these images), log loss not below it
         if ll < np.log(c) or acc <= 1 / c + 2 * accuracy_se(1 / c, len(y)):
             return None
-        per = -np.log(np.clip(p[np.arange(len(y)), y], 1e-15, 1))
-        conf = (p.argmax(1) != y) & (p.max(1) >= CONFIDENT)
+        per, conf = self.image_losses(k), self.confident_mistakes(k)
         return say("steps.loss_above_chance", name=self.names[k], ll=ll, c=c, chance=np.log(c), acc=acc,
                    n=int(conf.sum()), conf=CONFIDENT, share=float(per[conf].sum() / per.sum()),
                    frac=float(conf.mean()))
