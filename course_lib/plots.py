@@ -74,17 +74,22 @@ def plot_lr_find(finder, n_skip: int | None = None, n_skip_end: int | None = Non
                  detail: bool = False):
     """Smoothed training loss vs lr on a log axis, the suggested lrs marked, the y-range on the useful part.
 
-    `detail` also draws the raw batch losses and the lowest point (the lr_find explorer's view). Returns the
+    `detail` also draws the raw batch losses and the lowest point (the lr_find explorer's view). With `beta=0`
+    nothing is smoothed: the one line drawn is the raw batch loss, and its legend and y axis say so. Returns the
     Figure; the figure's `suggestion` attribute holds what it marked (None when the sweep was too short).
     """
     fig, ax = _fig_ax(ax, (7, 4))
     lrs, losses, raw = finder.curve(n_skip, n_skip_end, beta)
-    if detail:
-        ax.plot(lrs, raw, alpha=0.25, label="batch loss")
-    ax.plot(lrs, losses, label="smoothed training loss" + (f" (beta {beta})" if detail else ""))
+    if beta == 0:  # the "smoothed" curve is the raw one: one line, labelled for what it is
+        ax.plot(lrs, losses, label="batch loss (unsmoothed, beta 0)")
+        ax.set_ylabel("training loss (unsmoothed)")
+    else:
+        if detail:
+            ax.plot(lrs, raw, alpha=0.25, label="batch loss")
+        ax.plot(lrs, losses, label="smoothed training loss" + (f" (beta {beta})" if detail else ""))
+        ax.set_ylabel("training loss (smoothed)")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel("training loss (smoothed)")
     try:
         s = suggest(lrs, losses)
         if detail:

@@ -265,6 +265,15 @@ def test_lr_run(pick, reason, passed, words):
     assert r.passed is passed and words in r.message + r.hint, r
 
 
+def test_lr_run_pass_names_what_each_end_of_the_range_is():
+    lrs, losses = ex.lr_find_record()
+    lo, hi = ex.lr_range(lrs, losses)
+    r = ex.check_lr_run(1e-2, "b", lrs, losses, quiet=True)
+    assert r.passed and r.message.endswith(f"between where the smoothed loss starts to fall ({lo:.2g}) and its lowest "
+                                           f"point ({hi:.2g})"), r
+    assert r.message.count("fall") == 2, r  # "falling part" and "starts to fall", not a third time
+
+
 def test_lr_run_judges_against_the_students_own_curve():
     lrs, losses = ex.lr_find_record()
     assert ex.check_lr_run(1e-2, "b", lrs, losses, quiet=True).passed
@@ -300,6 +309,34 @@ def test_fit_diagnosis(table, want):
 
 
 GAP_NO_RISE = _history([1.0, 0.5, 0.3], [0.9, 0.8, 0.8])  # far below, but validation loss still at its best
+
+
+# learn.history as the library gives it: the table's running average trn_loss, and trn_mean, each epoch's own mean.
+# Run A of the exercise notebook at ps=0.6: the running average still carries the first epochs' higher losses and
+# ends above val_loss, while the last epoch's own batches are below it: not underfitting.
+LAGGING = _history([1.60, 1.43, 1.25, 1.13, 1.03, 0.94], [0.86, 0.81, 0.77, 0.77, 0.75, 0.74]).assign(
+    trn_mean=[1.60, 1.31, 1.00, 0.92, 0.80, 0.71])
+UNDER_MEAN = UNDER.assign(trn_mean=[1.4, 1.2])
+OVER_MEAN = OVER.assign(trn_mean=[1.1, 0.6, 0.3, 0.2, 0.1])
+
+
+def test_fit_diagnosis_reads_each_epochs_mean_not_the_running_average():
+    assert ex.fit_diagnosis(LAGGING.drop(columns="trn_mean")) == "underfitting"  # what the running average says
+    assert ex.fit_diagnosis(LAGGING) == "neither"
+    assert ex.fit_diagnosis(UNDER_MEAN) == "underfitting" and ex.fit_diagnosis(OVER_MEAN) == "overfitting"
+    assert ex.fit_diagnosis(LAGGING.assign(trn_mean=np.nan)) == "underfitting"  # no usable trn_mean: trn_loss
+
+
+def test_fit_verdict_quotes_the_column_it_judged():
+    r = ex.check_fit_verdict("underfitting", "overfitting", LAGGING, OVER_MEAN, quiet=True)
+    assert not r.passed and "run A ends with trn_mean 0.710 and val_loss 0.740" in r.message, r
+    r = ex.check_fit_verdict("neither", "overfitting", LAGGING, OVER_MEAN, quiet=True)
+    assert r.passed and "last epoch's training loss (trn_mean)" in r.message, r
+    r = ex.check_fit_verdict("underfitting", "overfitting", LAGGING.drop(columns="trn_loss"), OVER_MEAN, quiet=True)
+    assert not r.passed and "trn_mean 0.710" in r.message  # trn_mean alone is enough
+    r = ex.check_fit_verdict("underfitting", "overfitting", LAGGING.drop(columns=["trn_loss", "trn_mean"]), OVER,
+                             quiet=True)
+    assert not r.passed and "trn_mean or trn_loss" in r.message
 
 
 @pytest.mark.parametrize("a, b, ha, hb, passed, words", [
@@ -393,7 +430,7 @@ def test_tta_noise_wrong_verdicts(fixed, said, words):
     r = ex.check_tta_noise(f, b, se, said, lp, y, quiet=True)
     assert not r.passed and words in r.hint + r.message, r
     if said in (True, False):
-        assert f"standard error of {se:.3f}" in r.message and "two of your standard errors" in r.hint
+        assert f"standard error of {se:.3f}" in r.message and "twice your standard error" in r.hint
 
 
 # ---- failures never give the answer away: no expected value, no expected verdict ---------------------------------

@@ -85,3 +85,18 @@ def test_plot_lr_gives_rates_10x_apart_a_panel_each():
         assert ax.get_ylim()[1] < 2 * peak  # each panel is scaled to its own group
     same = [np.array([1e-2, 1e-2]) * (1 - i / 4) for i in range(4)]
     assert len(plot_lr(Rec(same, [True, True])).axes) == 1  # equal rates: one panel
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_lr_find_plot_without_smoothing_says_it_is_raw(detail):
+    """beta 0 smooths nothing: one line, called the batch loss, on an axis that does not claim smoothing."""
+    rng = np.random.default_rng(2)
+    lrs, _, raw = sweep(rng, -2.5, noise=0.05)
+    ax = plot_lr_find(Finder(lrs, raw), 0, 0, beta=0.0, detail=detail).axes[0]
+    curves = [l for l in ax.get_lines() if len(l.get_xdata()) > 2]  # not the vertical markers
+    assert len(curves) == 1 and np.allclose(curves[0].get_ydata(), raw)
+    assert "unsmoothed" in curves[0].get_label() and "unsmoothed" in ax.get_ylabel()
+    assert not any(l.get_label().startswith("smoothed") for l in ax.get_lines())
+    ax = plot_lr_find(Finder(lrs, raw), 0, 0, beta=0.9, detail=True).axes[0]
+    assert ax.get_ylabel() == "training loss (smoothed)"
+    assert [l.get_label() for l in ax.get_lines()][:2] == ["batch loss", "smoothed training loss (beta 0.9)"]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from course_lib.callbacks import LRFinder
-from course_lib.classroom.widgets import (group_lrs, group_schedule, lr_find_explorer, schedule_explorer,
-                                          schedule_figure)
+from course_lib.classroom.widgets import (epoch_list, group_lrs, group_schedule, lr_find_explorer,
+                                          schedule_explorer, schedule_figure)
 from course_lib.plots import plot_lr_find
 from course_lib.schedules import sgdr_schedule
 
@@ -27,6 +27,13 @@ def test_schedule_figure_summary():
     assert isinstance(fig, matplotlib.figure.Figure)
     assert summ.epochs == 7 and summ.iterations == 70 and summ.restarts == [1.0, 3.0]
     assert "7 epochs" in fig.axes[0].get_title()
+    assert fig.axes[0].get_title().endswith("restarts after [1, 3]")  # what notebook 03 prints: the same words
+
+
+def test_epoch_list_prints_whole_epochs_as_whole_numbers():
+    assert epoch_list([1.0, 3.0]) == "[1, 3]"
+    assert epoch_list([0.5, 1.5, 3]) == "[0.5, 1.5, 3]"
+    assert epoch_list([]) == "[]"
 
 
 def test_schedule_explorer_recomputes_on_slider_change():

@@ -86,14 +86,32 @@ def lr_range(lrs, losses) -> tuple[float, float]:
     return float(lrs[high[-1]] if len(high) else lrs[0]), float(lrs[i_min])
 
 
+def trn_column(history: pd.DataFrame) -> str:
+    """The training-loss column an epoch table is judged by: `trn_mean` (each epoch's mean batch loss) where
+    learn.history has it, all finite; else the epoch table's `trn_loss`.
+
+    `trn_loss` is the lesson's running average (beta 0.98 over the whole fit, about the last 50 batches): with a
+    dozen batches an epoch it still carries the higher losses of earlier epochs, so it can stand above the
+    validation loss while no epoch's own training loss does.
+    """
+    if "trn_mean" in history.columns:
+        try:
+            if np.isfinite(np.asarray(history["trn_mean"], dtype=float)).all():
+                return "trn_mean"
+        except (TypeError, ValueError):
+            pass
+    return "trn_loss"
+
+
 def fit_diagnosis(history: pd.DataFrame) -> str:
-    """'underfitting', 'overfitting' or 'neither', read from an epoch table's trn_loss and val_loss columns.
+    """'underfitting', 'overfitting' or 'neither', read from an epoch table's training loss (`trn_column`: each
+    epoch's mean batch loss where the table has it) and its val_loss.
 
     Underfitting: the last training loss above the validation loss (dropout and augmentation handicap training;
     the model does better on images it never saw). Overfitting: training loss well below validation loss, and
     validation loss risen from its best epoch. Anything between is neither.
     """
-    trn, val = (np.asarray(history[c], dtype=float) for c in ("trn_loss", "val_loss"))
+    trn, val = (np.asarray(history[c], dtype=float) for c in (trn_column(history), "val_loss"))
     if trn[-1] > UNDER_RATIO * val[-1]:
         return "underfitting"
     if trn[-1] < OVER_RATIO * val[-1] and val[-1] > OVER_RISE * val.min():

@@ -323,11 +323,13 @@ VERDICTS = {  # each answer, and the catalog's "run X is <answer>" (in Chinese, 
 
 
 def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = False) -> Result:
-    """Exercise 8: under- or over-fitting, for two runs, judged from their own epoch tables."""
+    """Exercise 8: under- or over-fitting, for two runs, judged from their own epoch tables: each epoch's mean
+    training loss (`trn_mean`, where the table has it; see `cases.trn_column`) against its validation loss."""
     def check(step: str) -> str:
-        found = []
+        found, columns = [], []
         for run, said, hist in (("a", verdict_a, history_a), ("b", verdict_b, history_b)):
-            trn, val = loss_columns(hist, f"history_{run}")
+            column, trn, val = loss_columns(hist, f"history_{run}")  # trn_mean where the table has it
+            columns.append(column)
             want = fit_diagnosis(hist)
             said = answered(said, f"verdict_{run}")
             word = said.strip().lower() if isinstance(said, str) else None
@@ -337,9 +339,10 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
                 best = int(np.argmin(val))
                 missing = say("fit_verdict.no_rise" if trn[-1] < OVER_RATIO * val[-1] else "fit_verdict.no_gap")
                 raise fail("fit_verdict.wrong", f"fit_verdict.{word}.hint", run=run, said=said, name=run.upper(),
-                           trn=trn[-1], val=val[-1], best_val=val[best], best=best, missing=missing, step=step)
+                           column=column, trn=trn[-1], val=val[-1], best_val=val[best], best=best, missing=missing,
+                           step=step)
             found.append(say(VERDICTS[want], run=run.upper()))
-        return say("fit_verdict.passed", runs=say("common.and").join(found))
+        return say("fit_verdict.passed", runs=say("common.and").join(found), column="/".join(sorted(set(columns))))
     return _run("fit_verdict", check, quiet)
 
 
@@ -347,7 +350,7 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
 
 def check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid, quiet: bool = False) -> Result:
     """Exercise 9: images fixed and broken by TTA, the paired standard error of its change, and whether the change
-    exceeds two of them."""
+    is more than twice that standard error."""
     def check(step: str) -> str:
         lp = array(tta_log_preds, np.shape(tta_log_preds), "tta_log_preds")
         y = np.asarray(y_valid)

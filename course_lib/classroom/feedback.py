@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..lang import say
+from .cases import trn_column
 from .messages import has
 from .sandbox import SandboxTimeout, StudentError
 
@@ -142,15 +143,20 @@ def raw_number(x) -> float:
         raise fail("log_loss.not_float", type=type(x).__name__) from None
 
 
-def loss_columns(history, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The trn_loss and val_loss columns of an epoch table (learn.history), checked (exercise 8)."""
+def loss_columns(history, name: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """(the name of the training-loss column judged, `cases.trn_column`; its values; val_loss) of an epoch table
+    (learn.history), checked (exercise 8)."""
     rerun = "fit_verdict.rerun.hint"
-    if not isinstance(history, pd.DataFrame) or not {"trn_loss", "val_loss"} <= set(history.columns):
+    if not isinstance(history, pd.DataFrame) or "val_loss" not in history.columns or \
+            not {"trn_mean", "trn_loss"} & set(history.columns):
         raise fail("fit_verdict.not_table", rerun, name=name, type=type(history).__name__)
+    column = trn_column(history)
+    if column not in history.columns:  # a trn_mean that is not all numbers, and no trn_loss to fall back on
+        raise fail("fit_verdict.not_numbers", rerun, name=name)
     try:
-        trn, val = (history[c].to_numpy(dtype=float) for c in ("trn_loss", "val_loss"))
+        trn, val = (history[c].to_numpy(dtype=float) for c in (column, "val_loss"))
     except (TypeError, ValueError):
         raise fail("fit_verdict.not_numbers", rerun, name=name) from None
     if len(trn) == 0 or not (np.all(np.isfinite(trn)) and np.all(np.isfinite(val))):
         raise fail("fit_verdict.no_losses", rerun, name=name)
-    return trn, val
+    return column, trn, val

@@ -172,8 +172,8 @@ EN = {
                             "see {step}",
     "lr_run.reason.d.hint": "where the loss does not move yet, the model barely learns: training would be very slow; "
                             "see {step}",
-    "lr_run.passed": "{value:.2g} lies on the falling part of your curve ({lo:.2g} to {hi:.2g}), where the loss "
-                     "still falls",
+    "lr_run.passed": "{value:.2g} lies on the falling part of your curve: between where the smoothed loss starts "
+                     "to fall ({lo:.2g}) and its lowest point ({hi:.2g})",
     "lr_run.bad_record": "run_lrs {lrs} and run_losses {losses} should be two 1-D arrays of the same length",
     "lr_run.bad_record.hint": "run the cell that records the sweep again, unchanged",
     "lr_run.unreadable": "the recorded sweep cannot be read: {error}",
@@ -197,18 +197,18 @@ EN = {
     "lr_run.wrong_reason": "{value:.2g} is a good rate, but not because {reason!r}",
 
     # ---- 8. fit_verdict -----------------------------------------------------------------------------------
-    "fit_verdict.passed": "{runs}, read from the last epoch's training and validation losses",
+    "fit_verdict.passed": "{runs}, read from the last epoch's training loss ({column}) and val_loss",
     "fit_verdict.is_under": "run {run} is underfitting",
     "fit_verdict.is_over": "run {run} is overfitting",
     "fit_verdict.is_neither": "run {run} is neither",
-    "fit_verdict.not_table": "{name} should be the epoch table, learn.history (a DataFrame with trn_loss and "
-                             "val_loss); got {type}",
+    "fit_verdict.not_table": "{name} should be the epoch table, learn.history (a DataFrame with val_loss, and "
+                             "trn_mean or trn_loss); got {type}",
     "fit_verdict.not_numbers": "{name} has losses that are not numbers",
     "fit_verdict.no_losses": "{name} holds no finite losses",
     "fit_verdict.rerun.hint": "run the training cell again, unchanged",
     "fit_verdict.unknown": "verdict_{run} is {said}; expected one of {verdicts}",
     "fit_verdict.unknown.hint": "answer with one of the three words, as a string",
-    "fit_verdict.wrong": "verdict_{run} = {said!r}, but run {name} ends with trn_loss {trn:.3f} and val_loss "
+    "fit_verdict.wrong": "verdict_{run} = {said!r}, but run {name} ends with {column} {trn:.3f} and val_loss "
                          "{val:.3f}, and its best val_loss was {best_val:.3f} (epoch {best})",
     # the hint of a wrong verdict is keyed on the answer given: what in the run contradicts it, never the right one
     "fit_verdict.underfitting.hint": "underfitting shows as a training loss clearly above the validation loss at the "
@@ -244,10 +244,10 @@ EN = {
     "tta_noise.se_scale.hint": "your value is off by a factor of n (or of its square root): check where your formula "
                                "divides by n; see {step}",
     "tta_noise.not_bool": "tta_helped is {value}; expected True or False",
-    "tta_noise.not_bool.hint": "answer with a boolean: True if TTA gained more than two standard errors",
+    "tta_noise.not_bool.hint": "answer with a boolean: True if the change is more than twice delta_se",
     "tta_noise.verdict": "tta_helped = {said} does not follow from your own numbers: a change of {delta:+.3f} "
                          "({fixed} fixed, {broken} broken of {n} images) with a paired standard error of {se:.3f}",
-    "tta_noise.verdict.hint": "set tta_helped by comparing your change with two of your standard errors, as 01 "
+    "tta_noise.verdict.hint": "set tta_helped by comparing your change with twice your standard error, as 01 "
                               "judges a change; see {step}",
 
     # ---- the grader's words for the teacher (the EXERCISE <id> PASS|FAIL lines and the CSV stay as they are) --

@@ -162,7 +162,7 @@ ZH = {
     "lr_run.reason.a.hint": "在最低点，损失马上就要发散：那里的学习速率用来训练已经太大了；见 {step}",
     "lr_run.reason.c.hint": "过了最低点，损失就会暴涨；试过的最大学习速率是最差的选择；见 {step}",
     "lr_run.reason.d.hint": "在损失还没变化的地方，模型几乎学不到东西：训练会非常慢；见 {step}",
-    "lr_run.passed": "{value:.2g} 位于你的曲线的下降段（{lo:.2g} 到 {hi:.2g}），那里的损失仍在下降",
+    "lr_run.passed": "{value:.2g} 位于你的曲线的下降段：在平滑后的损失开始下降处（{lo:.2g}）与它的最低点（{hi:.2g}）之间",
     "lr_run.bad_record": "run_lrs {lrs} 和 run_losses {losses} 应该是两个长度相同的一维数组",
     "lr_run.bad_record.hint": "把记录这次扫描的单元格原样再运行一次",
     "lr_run.unreadable": "记录下来的扫描无法读取：{error}",
@@ -185,18 +185,18 @@ ZH = {
     # ---- 8. fit_verdict -----------------------------------------------------------------------------------
     "fit_verdict.title": "欠拟合还是过拟合？",
     "fit_verdict.lesson_step": "01_dogs_vs_cats 微调部分中“训练损失与验证损失”一段",
-    "fit_verdict.passed": "{runs}，根据最后一个遍历的训练损失和验证损失判断",
+    "fit_verdict.passed": "{runs}，根据最后一个遍历的训练损失（{column}）和 val_loss 判断",
     "fit_verdict.is_under": "运行 {run} 为“underfitting”（欠拟合）",
     "fit_verdict.is_over": "运行 {run} 为“overfitting”（过拟合）",
     "fit_verdict.is_neither": "运行 {run} 为“neither”（都不是）",
-    "fit_verdict.not_table": "{name} 应该是遍历结果表 learn.history（含 trn_loss 和 val_loss 两列的 DataFrame）；"
+    "fit_verdict.not_table": "{name} 应该是遍历结果表 learn.history（含 val_loss 以及 trn_mean 或 trn_loss 的 DataFrame）；"
                              "得到的却是 {type}",
     "fit_verdict.not_numbers": "{name} 中的损失不是数",
     "fit_verdict.no_losses": "{name} 中没有有限的损失值",
     "fit_verdict.rerun.hint": "把训练的单元格原样再运行一次",
     "fit_verdict.unknown": "verdict_{run} 是 {said}；应为 {verdicts} 之一",
     "fit_verdict.unknown.hint": "用这三个词之一作答，写成字符串",
-    "fit_verdict.wrong": "verdict_{run} = {said!r}，但运行 {name} 结束时 trn_loss 为 {trn:.3f}、val_loss 为 {val:.3f}，"
+    "fit_verdict.wrong": "verdict_{run} = {said!r}，但运行 {name} 结束时 {column} 为 {trn:.3f}、val_loss 为 {val:.3f}，"
                          "它最好的 val_loss 是 {best_val:.3f}（表中 epoch {best} 那一行）",
     # the hint of a wrong verdict is keyed on the answer given: what in the run contradicts it, never the right one
     "fit_verdict.underfitting.hint": "“underfitting”（欠拟合）的迹象是运行结束时训练损失明显高于验证损失，而运行 {name} "
@@ -229,10 +229,10 @@ ZH = {
     "tta_noise.se_variance.hint": "那是方差；标准误差是它的平方根；见 {step}",
     "tta_noise.se_scale.hint": "你的值差了 n 倍（或 n 的平方根倍）：检查你的公式在哪里除以 n；见 {step}",
     "tta_noise.not_bool": "tta_helped 是 {value}；应为 True 或 False",
-    "tta_noise.not_bool.hint": "用布尔值作答：TTA 的提升超过两倍标准误差时为 True",
+    "tta_noise.not_bool.hint": "用布尔值作答：变化大于两倍的 delta_se 时为 True",
     "tta_noise.verdict": "tta_helped = {said} 不能从你自己的数字得出：变化为 {delta:+.3f}（{n} 张图片中改对 {fixed} 张、"
                          "改错 {broken} 张），配对标准误差为 {se:.3f}",
-    "tta_noise.verdict.hint": "像笔记本 01 评判一个变化那样，把你的变化与你的标准误差的两倍相比，再设定 tta_helped；见 {step}",
+    "tta_noise.verdict.hint": "像笔记本 01 评判一个变化那样，把你的变化与两倍的标准误差相比，再设定 tta_helped；见 {step}",
 
     # ---- the grader's words for the teacher (the EXERCISE <id> PASS|FAIL lines and the CSV stay as they are) --
     "grade.col.exercise": "练习",

@@ -27,6 +27,11 @@ class ScheduleSummary(NamedTuple):
     group_lrs: list[float]
 
 
+def epoch_list(epochs) -> str:
+    """Epochs as the figures' titles and the notebooks print them: '[1, 3]', whole numbers without '.0'."""
+    return "[" + ", ".join(str(int(e)) if float(e).is_integer() else f"{float(e):g}" for e in epochs) + "]"
+
+
 def group_lrs(lr: float, n_groups: int = 3, ratio: float = 10.0) -> np.ndarray:
     """Base lrs for `n_groups` layer groups, each `ratio` times smaller than the next (head gets `lr`)."""
     return lr / ratio ** np.arange(n_groups - 1, -1, -1)
@@ -57,7 +62,7 @@ def schedule_figure(lr: float = 1e-2, n_cycle: int = 3, cycle_len: float | None 
     ax.set_ylabel("learning rate")
     ax.set_xticks(range(ep + 1))
     ax.set_title(f"fit(lr, {n_cycle}, cycle_len={cycle_len}, cycle_mult={cycle_mult}): {ep} epochs, "
-                 f"restarts after {[int(r) if r == int(r) else r for r in restarts]}", fontsize=10)
+                 f"restarts after {epoch_list(restarts)}", fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig, ScheduleSummary(ep, len(lrs), restarts, list(group_lrs(lr, n_groups, ratio)))

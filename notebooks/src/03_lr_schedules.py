@@ -32,7 +32,8 @@ from course_lib import (ConvLearner, ImageClassifierData, n_epochs, set_language
 from course_lib.learner import Learner
 from course_lib.plots import plot_lr_find
 from course_lib.schedules import restart_epochs, sgdr_schedule, skips
-from course_lib.classroom.widgets import group_schedule, lr_find_explorer, schedule_explorer, schedule_figure
+from course_lib.classroom.widgets import (epoch_list, group_schedule, lr_find_explorer, schedule_explorer,
+                                          schedule_figure)
 from course_lib.lang import say
 from course_lib.lesson import lesson_setup
 
@@ -55,9 +56,19 @@ set_seed(S.seed)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(say("nb03.epochs.plain", n=n_epochs(3)))
-print(say("nb03.epochs.cycle_len", n=n_epochs(3, 1)))
-print(say("nb03.epochs.cycle_mult", n=n_epochs(3, 1, 2), restarts=restart_epochs(3, 1, 2)))
+calls = [("fit(lr, 3)", 3, None, 1), ("fit(lr, 3, cycle_len=1)", 3, 1, 1),
+         ("fit(lr, 3, cycle_len=1, cycle_mult=2)", 3, 1, 2)]   # (the call, n_cycle, cycle_len, cycle_mult)
+width = max(len(call) for call, *_ in calls)                  # pad the calls so that the arrows line up
+lines = []
+for call, n_cycle, cycle_len, cycle_mult in calls:
+    n = n_epochs(n_cycle, cycle_len, cycle_mult)
+    if cycle_len:
+        restarts = epoch_list(restart_epochs(n_cycle, cycle_len, cycle_mult))
+        lines.append(say("nb03.epochs.restarts", call=call.ljust(width), n=n, restarts=restarts))
+    else:
+        lines.append(say("nb03.epochs", call=call.ljust(width), n=n))
+assert len({line.index(" -> ") for line in lines}) == 1, lines   # in either language
+print("\n".join(lines))
 
 # %% [markdown]
 # ## 2. SGDR: cosine annealing with restarts
@@ -101,8 +112,9 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(say("nb03.summary", epochs=summary.epochs, iterations=summary.iterations, restarts=summary.restarts))
-print(say("nb03.group_lrs", lrs=[f"{x:.0e}" for x in summary.group_lrs]))
+print(say("nb03.summary", epochs=summary.epochs, iterations=summary.iterations,
+          restarts=epoch_list(summary.restarts)))
+print(say("nb03.group_lrs", lrs=", ".join(f"{x:.0e}" for x in summary.group_lrs)))
 
 # %% [markdown]
 # ## 4. Is that really what `fit` does?
@@ -185,8 +197,9 @@ assert explorer.result.epochs == 7, explorer.result
 #
 # The sweep here trains notebook 01's new head on cached activations (`precompute=True`): a few seconds, and
 # a pretrained backbone gives the clear descent the lesson's plot shows. The cell after the plot checks, on
-# this run, that both markers lie on the falling part: before the minimum, and below the level the curve
-# starts from (the median of its first quarter, smoothed, so that no single early batch decides).
+# this run, that both markers lie on the falling part: below the level the curve starts from, which is the median
+# smoothed loss over the first quarter of the points before the curve's minimum (a median, so that no single early
+# batch decides). Both markers lie before the minimum by construction, so that is not something to check.
 
 # %% [markdown] lang="zh"
 # ## 6. 读懂学习速率查找的曲线
@@ -199,8 +212,9 @@ assert explorer.result.epochs == 7, explorer.result
 # 这样单个有噪声的批次无法左右它（`tests/test_plots.py` 在带噪声的人造曲线上检查了这一点）。
 #
 # 这里的扫描在缓存的激活值上（`precompute=True`）训练笔记本 01 的新全连接层：只需几秒钟，
-# 而且预训练的网络结构能给出课程图中那样清晰的下降。图后面的单元格在本次运行上检查两个标记都位于下降段：
-# 在最低点之前，并且低于曲线起始的水平（取曲线前四分之一平滑损失的中位数，这样不会由早期的某一个批次决定）。
+# 而且预训练的网络结构能给出课程图中那样清晰的下降。图后面的单元格在本次运行上检查两个标记都位于下降段，即低于曲线起始的水平：
+# 取曲线最低点之前各点中前四分之一的平滑损失的中位数（用中位数，这样不会由早期的某一个批次决定）。
+# 两个标记按其定义本来就在最低点之前，所以这一点不需要检查。
 
 # %%
 data = ImageClassifierData.from_paths(S.path, bs=S.bs, tfms=tfms_from_model(S.arch, S.sz,
@@ -214,9 +228,10 @@ plt.show()
 s = finder.suggestion()
 c = finder.curve()                       # the last group's rates and the smoothed losses, noisy ends left out
 i_low = int(np.nanargmin(c.losses))
-start = float(np.median(c.losses[:max(3, i_low // 4)]))  # the level the curve starts from, robustly
-at = lambda lr: c.losses[int(np.argmin(np.abs(np.log(c.lrs) - np.log(lr))))]
-assert s.steep <= c.lrs[i_low] and s.lr <= c.lrs[i_low], (s, c.lrs[i_low])
+start = float(np.median(c.losses[:max(3, i_low // 4)]))  # the starting level: first quarter before the minimum
+at = lambda lr: c.losses[int(np.argmin(np.abs(np.log(c.lrs) - np.log(lr))))]  # the smoothed loss nearest to lr
+# the suggestion (a tenth of the minimum's lr) must lie on the plotted curve, or `at` would read its first point
+assert c.lrs[0] <= s.lr, f"the minimum at lr {c.lrs[i_low]:.2g} is less than a decade into the curve"
 assert at(s.steep) < start and at(s.lr) < start, "a marker is not below the level the curve starts from"
 print(finder.describe())
 print(say("nb03.curve", start=start, low=c.losses[i_low], lr_low=c.lrs[i_low], lr=s.lr, steep=s.steep,
@@ -243,9 +258,10 @@ display(finder_explorer)
 
 # %%
 fig, axs = plt.subplots(1, 2, figsize=(16, 4.5))
-plot_lr_find(finder, 0, 0, beta=0.0, ax=axs[0], detail=True)
+raw = plot_lr_find(finder, 0, 0, beta=0.0, ax=axs[0], detail=True).suggestion
 s = plot_lr_find(finder, *skips(len(finder.losses)), beta=0.98, ax=axs[1], detail=True).suggestion
-axs[0].set_title("raw losses")
+axs[0].set_title("raw batch losses (beta 0), every point")
 axs[1].set_title("smoothed (beta 0.98), noisy ends left out")
 plt.show()
-print(say("nb03.suggested", lr=s.lr, steep=s.steep))
+print(say("nb03.suggested.raw", lr=raw.lr, steep=raw.steep))      # what the left panel marks
+print(say("nb03.suggested.smoothed", beta=0.98, lr=s.lr, steep=s.steep))  # and the right one

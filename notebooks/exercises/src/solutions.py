@@ -216,18 +216,25 @@ lr_reason = "b"
 # %% [markdown]
 # ## EXERCISE fit_verdict
 #
-# Two runs from the same start. Run A trains the lesson's head with more dropout (`ps=0.6`) for 6 epochs at a
-# small rate. Run B trains a head without dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables
-# and the curves below them.
+# Two runs from the same start. Run A trains the lesson's head with much more dropout (`ps=0.8` in both of its
+# dropout layers, where the lesson has 0.25 and 0.5) for 6 epochs at a small rate. Run B trains a head without
+# dropout (`ps=0`) for 12 epochs at a large rate. Read both epoch tables and the curves below them.
+#
+# The tables' `trn_loss` is the lesson's running average of the batch losses (beta 0.98 over the whole fit, so
+# roughly the last 50 batches): on a small data set, with few batches an epoch, it still carries the higher losses
+# of earlier epochs, and lags behind. `learn.history` has one more column, `trn_mean`: the mean of each epoch's own
+# batch losses. Compare that with `val_loss`; the curves below draw it.
 
 # %% [markdown] lang="zh"
 # ## EXERCISE fit_verdict
 #
-# 从同一个起点出发的两次运行。运行 A 以较小的学习速率训练课程中的全连接层，但 dropout 更多（`ps=0.6`），共 6 个遍历。运行 B 以较大的学习速率训练一个没有 dropout（`ps=0`）的全连接层，共 12 个遍历。读一读两张遍历结果表和下面的曲线。
+# 从同一个起点出发的两次运行。运行 A 以较小的学习速率训练课程中的全连接层，但 dropout 多得多（它的两个 dropout 层都是 `ps=0.8`，而课程中是 0.25 和 0.5），共 6 个遍历。运行 B 以较大的学习速率训练一个没有 dropout（`ps=0`）的全连接层，共 12 个遍历。读一读两张遍历结果表和下面的曲线。
+#
+# 表中的 `trn_loss` 是课程中批次损失的移动平均（在整个训练过程中以 beta 0.98 计算，大约相当于最近 50 个批次）：在小数据集上，每个遍历的批次不多，它仍带着之前几个遍历较高的损失，会滞后。`learn.history` 多了一列 `trn_mean`：每个遍历自己的批次损失的平均值。要拿它和 `val_loss` 比较；下面的曲线画的就是它。
 
 # %%
 set_seed(0)
-learn_a = ConvLearner.pretrained(arch, data, precompute=True, ps=0.6)  # the lesson's head, with more dropout
+learn_a = ConvLearner.pretrained(arch, data, precompute=True, ps=0.8)  # the lesson's head, much more dropout
 learn_a.fit(1e-3, 6)  # six epochs: enough points to see where both curves are heading
 history_a = learn_a.history
 
@@ -240,7 +247,7 @@ history_b = learn_b.history
 # %%
 fig, axs = plt.subplots(1, 2, figsize=(10, 3.5))
 for ax, (name, h) in zip(axs, (("A", history_a), ("B", history_b))):
-    ax.plot(h.epoch, h.trn_loss, "o-", label="training loss")
+    ax.plot(h.epoch, h.trn_mean, "o-", label="training loss (trn_mean)")  # each epoch's own mean, not trn_loss
     ax.plot(h.epoch, h.val_loss, "o-", label="validation loss")
     ax.axhline(math.log(2), color="grey", ls=":", label="chance (ln 2)")
     ax.set_title(f"run {name}")
@@ -258,23 +265,30 @@ plt.show()
 
 # %%
 # SOLUTION
-verdict_a = "underfitting"  # training loss above validation loss: dropout handicaps training, it has not fit yet
-verdict_b = "overfitting"   # training loss far below validation loss, and validation loss up from its best epoch
+verdict_a = "underfitting"  # trn_mean above val_loss at the end: dropout handicaps training, it has not fit yet
+verdict_b = "overfitting"   # trn_mean far below val_loss, and val_loss up from its best epoch
 
 # %% [markdown]
 # ## EXERCISE tta_noise
 #
 # `learn_a.TTA()` predicts the validation images once as they are and 4 times augmented, with run A's model.
+# `learn_a` still has `precompute=True`, and the library said that augmentation has no effect until precompute is
+# off: that is about training, which reads cached activations. TTA always runs the whole network on freshly
+# augmented images, whatever `precompute` says (cached activations would give 4 copies of the plain pass), so its
+# augmented passes really are augmented.
+#
 # Judge TTA's change as notebook 01 does, on the same images: count the images it `fixed` (wrong in the plain
 # pass, right with the averaged probabilities) and the ones it `broke` (the other way round), then the change's
-# paired standard error `delta_se`, and set `tta_helped` to whether the change is more than two of them. With
-# `n` images, the change is `d = (fixed - broke) / n`, and its paired standard error is
+# paired standard error `delta_se`, and set `tta_helped` to whether the change is more than twice `delta_se`.
+# With `n` images, the change is `d = (fixed - broke) / n`, and its paired standard error is
 # `sqrt(fixed + broke - n * d**2) / n`.
 
 # %% [markdown] lang="zh"
 # ## EXERCISE tta_noise
 #
-# `learn_a.TTA()` 用运行 A 的模型，对验证图片原样预测一次、再修饰后预测 4 次。像笔记本 01 那样，在同一批图片上评判测试数据修饰带来的变化：数出它改对的图片数 `fixed`（原图预测错、取平均后的概率预测对）和改错的图片数 `broke`（正好相反），再算出这个变化的配对标准误差 `delta_se`，并把 `tta_helped` 设为这个变化是否超过两倍标准误差。共有 `n` 张图片时，变化为 `d = (fixed - broke) / n`，其配对标准误差为 `sqrt(fixed + broke - n * d**2) / n`。
+# `learn_a.TTA()` 用运行 A 的模型，对验证图片原样预测一次、再修饰后预测 4 次。`learn_a` 仍然是 `precompute=True`，程序库也说过，在关掉 precompute 之前数据修饰不起作用：那说的是训练，训练读取的是缓存的激活值。测试数据修饰（TTA）不管 `precompute` 是什么，总是让整个网络处理重新修饰过的图片（用缓存的激活值只会得到原图预测的 4 份拷贝），所以它修饰后的几次预测确实是修饰过的。
+#
+# 像笔记本 01 那样，在同一批图片上评判测试数据修饰带来的变化：数出它改对的图片数 `fixed`（原图预测错、取平均后的概率预测对）和改错的图片数 `broke`（正好相反），再算出这个变化的配对标准误差 `delta_se`，并把 `tta_helped` 设为这个变化是否大于 `delta_se` 的两倍。共有 `n` 张图片时，变化为 `d = (fixed - broke) / n`，其配对标准误差为 `sqrt(fixed + broke - n * d**2) / n`。
 
 # %%
 tta_log_preds, y_valid = learn_a.TTA()
