@@ -87,6 +87,9 @@ class Recorder(RecordPlots, Callback):
         self.lrs: list[np.ndarray] = []
         self.losses: list[float] = []
         self.rows: list[dict] = []
+        # each finished epoch's mean of its raw batch losses: the table's trn_loss is the lesson's running
+        # average, which with a few batches an epoch still carries earlier epochs (see `history`'s trn_mean)
+        self.trn_means: list[float] = []
         self.iters_per_epoch: int | None = None
         self.group_names: list[str] = []
 
@@ -101,7 +104,7 @@ class Recorder(RecordPlots, Callback):
         self.avg, self.n_avg = 0.0, 0
 
     def before_epoch(self):
-        self.t0 = time.perf_counter()
+        self.t0, self.first_batch = time.perf_counter(), len(self.losses)
         self.val_loss, self.val_n, self.val_preds, self.val_ys = 0.0, 0, [], []
 
     def after_batch(self):
@@ -135,6 +138,8 @@ class Recorder(RecordPlots, Callback):
     def after_epoch(self):
         learn = self.learn
         row = {"epoch": learn.epoch, "trn_loss": self.smooth_loss}
+        epoch = self.losses[self.first_batch:]
+        self.trn_means.append(float(np.mean(epoch)) if epoch else float("nan"))
         if learn.do_valid:  # without a validation set there is nothing to report but the training loss
             val_loss = self.val_loss / max(1, self.val_n)
             preds, ys = torch.cat(self.val_preds), torch.cat(self.val_ys)
@@ -150,7 +155,8 @@ class Recorder(RecordPlots, Callback):
 
     def cleanup_fit(self):
         # every way out of a fit keeps the epochs that finished: normal end, cancel, error, Ctrl-C
-        self.learn.hist_rows.extend({**r, "fit": self.learn.n_fit} for r in self.rows)
+        self.learn.hist_rows.extend({**r, "fit": self.learn.n_fit, "trn_mean": m}
+                                    for r, m in zip(self.rows, self.trn_means))
 
     @property
     def history(self):

@@ -177,6 +177,16 @@ class ClassificationInterpretation:
         return confusion_matrix(self._need_y(), self.preds, self.data.c)
 
     # ------------------------------------------------------------------ pictures
+    def most_confused(self, n: int = 3, min_val: int = 1) -> list[tuple[str, str, int]]:
+        """(actual, predicted, images) for the `n` most frequent mistakes of at least `min_val` images, most
+        first; pairs tied with the n-th are included too, so the cut never ranks equal counts."""
+        cm = self.confusion_matrix()
+        pairs = sorted(((self.classes[i], self.classes[j], int(cm[i, j])) for i in range(len(cm))
+                        for j in range(len(cm)) if i != j and cm[i, j] >= min_val), key=lambda t: -t[2])
+        if len(pairs) <= n:
+            return pairs
+        return [t for t in pairs if t[2] >= pairs[n - 1][2]]
+
     def fname(self, i: int) -> str:
         """The file name of image i, without its folders."""
         return PurePosixPath(str(self.ds.fnames[i])).name

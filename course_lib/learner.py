@@ -96,7 +96,8 @@ class Learner:
 
     @property
     def history(self):
-        """Every epoch of every fit as a DataFrame (a `fit` column numbers the fits)."""
+        """Every epoch of every fit as a DataFrame: the epoch table's columns, `fit` (which fit) and `trn_mean`
+        (the mean of that epoch's training batch losses, beside the table's running average `trn_loss`)."""
         return frame(self.hist_rows)
 
     # ------------------------------------------------------------------ callbacks

@@ -50,6 +50,12 @@ class Setup:
     test_name: str | None  # None: the data has no test folder, and the submission cells are skipped
     notes: tuple[str, ...] = field(default=())
 
+    @property
+    def imagenet(self) -> bool:
+        """Whether the backbone's weights were learnt on ImageNet (every one but the bundled resnet_mini)."""
+        from .archs import ARCHS, arch_name
+        return ARCHS[arch_name(self.arch)].weights != "bundled"
+
     def describe(self) -> str:
         """The banner a notebook prints first: data, backbone, sizes, device, and the notes."""
         what = say("lesson.drawings" if self.mode == "sample" else "lesson.photos")
@@ -159,9 +165,12 @@ def lesson_table(name: str, steps, match: dict[int, int]) -> pd.DataFrame:
     counterpart show a blank); `differences` says what differs: data, backbone, image size, device.
     """
     rows = []
+    # the dogs-vs-cats part gives no log loss: a column of blanks would only look like missing data
+    with_loss = any(loss is not None for _, _, loss in LESSON_FIGURES[name])
     for k, (what, acc, loss) in enumerate(LESSON_FIGURES[name]):
-        row = {"lesson step": say(f"lesson.{name}.{k}"), "lesson accuracy": f"{acc:.4g}",
-               "lesson log loss": "" if loss is None else f"{loss:.4g}"}
+        row = {"lesson step": say(f"lesson.{name}.{k}"), "lesson accuracy": f"{acc:.4g}"}
+        if with_loss:
+            row["lesson log loss"] = "" if loss is None else f"{loss:.4g}"
         j = match.get(k)
         if j is None:
             row.update({"this run": "", "accuracy": "", "log loss": ""})

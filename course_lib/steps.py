@@ -200,24 +200,31 @@ class Steps:
         if ll < np.log(c) or acc <= 1 / c + 2 * accuracy_se(1 / c, len(y)):
             return None
         per, conf = self.image_losses(k), self.confident_mistakes(k)
-        return say("steps.loss_above_chance", name=self.names[k], ll=ll, c=c, chance=np.log(c), acc=acc,
+        # "worse" only when clearly above: within 0.01 of ln c it is as good as always answering 1/c
+        how = say("steps.chance.worse" if ll > np.log(c) + 0.01 else "steps.chance.level")
+        return say("steps.loss_above_chance", name=self.names[k], ll=ll, c=c, chance=np.log(c), acc=acc, how=how,
                    n=int(conf.sum()), conf=CONFIDENT, share=float(per[conf].sum() / per.sum()),
                    frac=float(conf.mean()))
 
 
 def fit_losses(fit: pd.DataFrame) -> str:
     """What one fit's loss columns say, in words: the validation loss against its lowest, and the training loss
-    beside it (overfitting, a training handicap, or neither). `fit` is that fit's rows of `learn.history`."""
+    beside it (overfitting, a training handicap, or neither). `fit` is that fit's rows of `learn.history`.
+
+    The training loss compared is each epoch's mean batch loss (`trn_mean`), not the table's `trn_loss`: that is
+    the lesson's running average (beta 0.98, about the last 50 batches), which on a small data set of a dozen
+    batches an epoch still carries the higher losses of earlier epochs."""
     first, last = fit.iloc[0], fit.iloc[-1]
+    trn = "trn_mean" if "trn_mean" in fit and fit.trn_mean.notna().all() else "trn_loss"
     low, at = fit.val_loss.min(), int(np.argmin(fit.val_loss.to_numpy()))
-    line = say("steps.fit_losses", n=len(fit), v0=first.val_loss, v1=last.val_loss, low=low, epoch=at,
-               t0=first.trn_loss, t1=last.trn_loss)
+    line = say("steps.fit_losses" if trn == "trn_mean" else "steps.fit_losses.smoothed", n=len(fit),
+               v0=first.val_loss, v1=last.val_loss, low=low, epoch=at, t0=first[trn], t1=last[trn])
     rose = last.val_loss > max(1.2 * low, low + 0.02)  # clearly above its lowest, not a wobble
     if not rose:
-        key = "steps.fit.above" if last.trn_loss > last.val_loss else "steps.fit.below"
+        key = "steps.fit.above" if last[trn] > last.val_loss else "steps.fit.below"
     elif "accuracy" in fit and last.accuracy >= fit.accuracy.iloc[at]:
         key = "steps.fit.surer"  # loss up, accuracy not down: surer of its answers, the wrong ones too
-    elif last.trn_loss > last.val_loss:
+    elif last[trn] > last.val_loss:
         key = "steps.fit.handicap"
     else:
         key = "steps.fit.overfit"

@@ -71,7 +71,7 @@ def test_an_empty_validation_set_says_so_and_saves_no_best_model(tmp_path, image
     assert learn.fit(1e-2, 1) == []  # no val_loss 0.000 and no accuracy out of nothing
     out = capsys.readouterr().out
     assert "No validation set (0 images)" in out and "val_loss" not in out
-    assert list(learn.history.columns) == ["epoch", "trn_loss", "time", "fit"]
+    assert list(learn.history.columns) == ["epoch", "trn_loss", "time", "fit", "trn_mean"]
     with pytest.raises(ValueError, match="no validation set"):
         learn.fit(1e-2, 1, best_save_name="best")
     assert not (root / "models" / "best.pt").exists()

@@ -44,6 +44,18 @@ def interp(data):
     return ClassificationInterpretation(data, p, y)
 
 
+def test_most_confused_keeps_ties_with_the_last_one_shown(data, interp):
+    # one mistake in each of three pairs: asking for two must not rank equal counts, so all three come back
+    assert sorted(interp.most_confused(2)) == [("ants", "bees", 1), ("bees", "wasps", 1), ("wasps", "ants", 1)]
+    y = data.val_y
+    p = np.eye(3)[y] * 0.7 + 0.1
+    p[[0, 1, 4]] = np.eye(3)[[1, 1, 2]] * 0.7 + 0.1   # ants->bees twice, bees->wasps once
+    two = ClassificationInterpretation(data, p, y)
+    assert two.most_confused(1) == [("ants", "bees", 2)]
+    assert two.most_confused(3) == [("ants", "bees", 2), ("bees", "wasps", 1)]
+    assert two.most_confused(3, min_val=2) == [("ants", "bees", 2)]
+
+
 def test_selection(interp):
     assert set(np.flatnonzero(~interp.correct)) == {2, 6, 10}
     assert set(interp.rand_by_correct(False, n=4, seed=0)) == {2, 6, 10}

@@ -86,5 +86,16 @@ def test_lesson_table_puts_the_lessons_figures_beside_this_run(env):
     t = lesson_table("dogscats", steps, {0: 0})
     assert len(t) == len(LESSON_FIGURES["dogscats"]) and t.loc[0, "lesson accuracy"] == "0.9885"
     assert t.loc[0, "accuracy"] == "1.000" and t.loc[1, "this run"] == ""
+    assert "lesson log loss" not in t  # the dogs-vs-cats part gives none: no column of blanks
+    b = lesson_table("dogbreeds", steps, {4: 0})
+    assert list(b["lesson log loss"])[3:] == ["", "0.219", "0.1998"]
     d = differences("dogscats", s, 400, 200)
     assert "here generated drawings" in d and "here 128 px" in d and "lesson resnet34" in d
+
+
+def test_only_the_bundled_backbone_is_not_imagenet(env, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_ARCH", "resnet_mini")
+    assert not lesson_setup("dogscats").imagenet
+    for arch in ("efficientnet_lite0", "resnet34", "resnext50"):
+        monkeypatch.setenv("COURSE_LIB_ARCH", arch)
+        assert lesson_setup("dogscats").imagenet

@@ -110,12 +110,18 @@ def test_loss_above_chance_names_the_confident_mistakes():
     s.add("sure", p, probs=True)
     assert s.accuracy(0) == 0.9 and s.log_loss(0) > np.log(2)
     line = s.loss_above_chance(0)
-    assert "log loss 0.921 is no better than chance (ln 2 = 0.693" in line
+    assert "log loss 0.921 is worse than chance (ln 2 = 0.693" in line
     assert "The 10 confident mistakes" in line and "10% of the images) carry 100% of the log loss" in line
     s.add("unsure", onehot * 0.2 + 0.4, probs=True)   # all right at p = 0.6: log loss 0.51 < ln 2
     assert s.loss_above_chance(1) is None
     s.add("coin", np.full((100, 2), 0.5), probs=True)  # at chance in both: nothing to explain
     assert s.loss_above_chance(2) is None
+    level = onehot * 0.5 + 0.25                  # 88 right at p = 0.75 (0.29 each), 12 wrong and sure enough
+    p_true = np.exp(-(100 * np.log(2) - 88 * np.log(4 / 3)) / 12)  # that the mean is ln 2 exactly
+    level[:12] = np.where(onehot[:12] == 1, p_true, 1 - p_true)
+    s.add("level", level, probs=True)
+    assert abs(s.log_loss(3) - np.log(2)) <= 0.01
+    assert "is no better than chance" in s.loss_above_chance(3)
 
 
 def _fit(val, trn, acc):
@@ -126,7 +132,7 @@ def _fit(val, trn, acc):
 @pytest.mark.parametrize("val, trn, acc, words", [
     ([0.9, 0.7, 0.6], [1.0, 0.9, 0.8], [0.6, 0.7, 0.8], "training loss above it: not overfitting"),
     ([0.9, 0.7, 0.6], [0.5, 0.4, 0.3], [0.6, 0.7, 0.8], "still near its lowest: not yet overfitting"),
-    ([0.6, 0.5, 0.8], [0.5, 0.4, 0.3], [0.8, 0.8, 0.7], "while training loss kept falling: overfitting"),
+    ([0.6, 0.5, 0.8], [0.5, 0.4, 0.3], [0.8, 0.8, 0.7], "with training loss below it and accuracy down: overfitting"),
     ([0.6, 0.5, 0.8], [1.0, 0.9, 0.9], [0.8, 0.8, 0.7], "only because dropout and augmentation"),
     ([0.67, 0.81], [1.03, 0.66], [0.735, 0.75], "grew surer of its answers"),   # notebook 01's step 1
 ])
@@ -137,11 +143,40 @@ def test_fit_losses_reads_the_validation_loss_against_its_lowest(val, trn, acc, 
     assert words in line
 
 
+def test_fit_losses_compares_each_epochs_mean_not_the_running_average():
+    # notebook 01's step 1 on 13 batches an epoch: the running average (trn_loss) still carried the first epoch's
+    # high losses, 0.658 against a validation loss of 0.64, while the second epoch's batches averaged 0.40
+    import pandas as pd
+    from course_lib.steps import fit_losses
+    fit = pd.DataFrame({"val_loss": [0.66, 0.64], "trn_loss": [1.03, 0.66], "trn_mean": [0.80, 0.40],
+                        "accuracy": [0.74, 0.75]})
+    line = fit_losses(fit)
+    assert "training loss, the mean of each epoch's batches, 0.800 -> 0.400" in line
+    assert "training loss below validation loss" in line  # read from trn_mean; trn_loss (0.66) would say above
+    assert "training loss 1.030" in fit_losses(fit.drop(columns="trn_mean"))  # older histories: the table's
+
+
+def test_the_history_holds_each_epochs_mean_training_loss(tmp_path, image_folder):
+    from course_lib import ConvLearner, ImageClassifierData, tfms_from_model
+    root = image_folder(tmp_path / "d", n_train=6, n_valid=2)
+    data = ImageClassifierData.from_paths(root, bs=4, tfms=tfms_from_model("resnet_mini", 16), num_workers=0)
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
+    learn.quiet = True
+    learn.fit(1e-3, 2)
+    per_epoch = len(learn.sched.losses) // 2
+    h = learn.history
+    assert per_epoch == len(data.trn_dl) and list(h.epoch) == [0, 1]
+    for e in range(2):
+        assert h.trn_mean[e] == pytest.approx(np.mean(learn.sched.losses[e * per_epoch:(e + 1) * per_epoch]))
+    # the table's column stays the lesson's running average over the whole fit
+    assert h.trn_loss[1] != pytest.approx(h.trn_mean[1])
+
+
 def test_loss_trend_compares_the_end_with_its_noise():
     from course_lib.steps import loss_trend
     rng = np.random.default_rng(0)
     noise = rng.normal(0, 0.05, 60)
     assert "still falling" in loss_trend(np.linspace(1, 0.2, 60) + noise)
-    assert "no clear change at the end, within its batch-to-batch noise" in loss_trend(0.5 + noise)
+    assert "not clearly lower at the end (less than two standard errors)" in loss_trend(0.5 + noise)
     assert "rising at the end" in loss_trend(np.linspace(0.2, 1, 60) + noise)
     assert "too few" in loss_trend([0.5, 0.4, 0.3])

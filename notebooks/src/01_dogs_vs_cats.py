@@ -58,6 +58,7 @@ from course_lib.submission import check_submission, make_submission
 
 set_language("en")                # the Chinese edition runs set_language("zh") here
 plt.rcParams["figure.dpi"] = 72  # keeps the committed notebook small
+pd.set_option("display.max_colwidth", None)  # tables show whole step names
 S = lesson_setup("dogscats")      # data, backbone, sizes and seed, from the environment (see above)
 PATH, arch, sz, bs = S.path, S.arch, S.sz, S.bs
 LR = 1e-2                         # the lesson's learning rate
@@ -171,12 +172,12 @@ print(say("nb01.suggested", lr=s.lr, steep=s.steep, lesson=LR, ratio=ratio))
 print(say("nb01.suggested.near") if 1 / 3 <= ratio <= 3 else say("nb01.suggested.far", lr=s.lr))
 
 # %% [markdown]
-# **Seeds, where they are cheap.** Training the head on cached activations takes about a second, so we
+# **Seeds, where they are cheap.** Training the head on cached activations costs little, so we
 # run lesson 1's `fit(0.01, 2)` with five other seeds (each a new random head, a new shuffling and new dropout
 # masks) to see how much the result moves by chance alone.
 
 # %% [markdown] lang="zh"
-# **在代价低的地方比较随机种子。** 在缓存的激活值上训练全连接层只需一秒左右，所以我们用另外五个随机种子运行第 1 课的 `fit(0.01, 2)`（每个种子都带来新的随机全连接层、新的数据打乱顺序和新的 dropout 掩码），看看仅凭偶然，结果会变动多少。
+# **在代价低的地方比较随机种子。** 在缓存的激活值上训练全连接层代价很小，所以我们用另外五个随机种子运行第 1 课的 `fit(0.01, 2)`（每个种子都带来新的随机全连接层、新的数据打乱顺序和新的 dropout 掩码），看看仅凭偶然，结果会变动多少。
 
 # %%
 other_seeds = [S.seed + k for k in range(1, 6)]
@@ -339,14 +340,15 @@ plt.show()
 # **Keep the better model.** Fine-tuning can hurt: where the pretrained features already fit the pictures, the
 # whole network moving at once can lose more than it gains (the lesson text reports this for the dog
 # breeds). So, as the lesson does, we judge the step by its validation numbers and go back to the model
-# before it when it is not better. That choice is made on the validation set, which makes the kept model's
-# validation figure a little optimistic; the test set, which nothing here was chosen on, is the honest
-# judge.
+# before it when it is not better: lower accuracy, or the same accuracy with a higher log loss. A gain within
+# the noise is kept, since nothing says that the lesson's step hurt. That choice is made on the validation
+# set, which makes the kept model's validation figure a little optimistic; only images that played no part
+# in any choice, such as Kaggle's test set, which scores the submission below, measure it without that bias.
 
 # %% [markdown] lang="zh"
 # `cycle_mult=2` 让每个周期的长度是前一个的两倍：1 + 2 + 4 = 7 次遍历，学习速率在第一次和第三次遍历之后重置。每个层组各画一幅图，因为它们的学习速率相差 10 倍。
 #
-# **保留更好的模型。** 微调可能有害：当预训练的特征已经很适合这些图片时，整个网络一起变动，失去的可能比得到的多（课程文字在狗品种的例子中就报告了这种情况）。因此，像课程中那样，我们根据验证集上的数字来评判这一步，如果它没有变好，就退回到这一步之前的模型。这个选择是在验证集上做出的，因此保留下来的模型在验证集上的数字会略显乐观；测试集上没有做过任何选择，它才是公正的裁判。
+# **保留更好的模型。** 微调可能有害：当预训练的特征已经很适合这些图片时，整个网络一起变动，失去的可能比得到的多（课程文字在狗品种的例子中就报告了这种情况）。因此，像课程中那样，我们根据验证集上的数字来评判这一步，如果它没有变好，就退回到这一步之前的模型。“没有变好”指准确率更低，或者准确率相同而对数损失更高；在噪声范围内的提升会被保留，因为没有证据表明课程的这一步有害。这个选择是在验证集上做出的，因此保留下来的模型在验证集上的数字会略显乐观；只有没参与过任何选择的图片（比如 Kaggle 的测试集，它为下面的提交文件打分）才能不带这种偏差地衡量它。
 
 # %%
 print(steps.attempt(say("nb01.step3"), learn.sched.last_preds(), revert=lambda: learn.load("after_sgdr")))
@@ -359,10 +361,12 @@ print(say("nb01.holds", name=steps.names[steps.current], acc=held))
 # dropout active (the head drops 25% and 50% of its inputs while training); `val_loss` on plain images with
 # dropout off. Training is made harder on purpose, so a training loss *above* the validation loss means the
 # model is not overfitting yet: it could train longer. Well below it, and with the validation loss rising, it
-# is fitting its training images better than new ones.
+# is fitting its training images better than new ones. The table's `trn_loss` is the lesson's running average
+# of the batch losses (over about the last 50 batches), which with a dozen batches an epoch still carries the
+# higher losses of earlier epochs; the sentence below compares each epoch's own mean instead.
 
 # %% [markdown] lang="zh"
-# **训练损失与验证损失。** 表格中的 `trn_loss` 是在经过修饰的图片上、dropout 开启时测得的（全连接层在训练时会丢弃其输入的 25% 和 50%）；`val_loss` 则是在未经修饰的图片上、dropout 关闭时测得的。训练是被有意弄得更难的，所以训练损失*高于*验证损失，说明模型还没有过拟合：它还可以再训练久一些。如果训练损失远低于验证损失，而且验证损失在上升，说明它对训练图片的拟合好于对新图片的拟合。
+# **训练损失与验证损失。** 表格中的 `trn_loss` 是在经过修饰的图片上、dropout 开启时测得的（全连接层在训练时会丢弃其输入的 25% 和 50%）；`val_loss` 则是在未经修饰的图片上、dropout 关闭时测得的。训练是被有意弄得更难的，所以训练损失*高于*验证损失，说明模型还没有过拟合：它还可以再训练久一些。如果训练损失远低于验证损失，而且验证损失在上升，说明它对训练图片的拟合好于对新图片的拟合。表格中的 `trn_loss` 是课程中批次损失的移动平均（大约最近 50 个批次），每次遍历只有十几个批次时，它仍带着之前几次遍历较高的损失；下面这句话比较的是每次遍历自己的平均值。
 
 # %%
 print(say("nb01.fine_tuning") + fit_losses(learn.history[learn.history.fit == learn.n_fit]))
@@ -383,7 +387,6 @@ print(say("nb01.fine_tuning") + fit_losses(learn.history[learn.history.fit == le
 log_preds, y = learn.TTA()
 probs = np.mean(np.exp(log_preds), 0)
 print(say("nb01.tta", shape=log_preds.shape, averaged=probs.shape, acc=accuracy_np(probs, y)))
-model_step = steps.current   # TTA changes how the model is asked, not the model: the model is this step's
 steps.add(say("nb01.step4"), probs, probs=True)
 
 # %% [markdown]
@@ -406,7 +409,8 @@ print(log_preds_plain.shape)
 # %%
 preds = np.argmax(log_preds_plain, axis=1)   # 0 = cats, 1 = dogs
 p_dog = np.exp(log_preds_plain[:, 1])
-print(say("nb01.first_five", predicted=preds[:5], p_dog=np.round(p_dog[:5], 3), actual=data.val_y[:5]))
+print(say("nb01.first_five", predicted=preds[:5].tolist(), p_dog=", ".join(f"{v:.3f}" for v in p_dog[:5]),
+          actual=data.val_y[:5].tolist()))
 
 # %% [markdown]
 # The rest of this section uses the TTA probabilities: the confusion matrix, then for each class its most
@@ -488,10 +492,10 @@ print(say("nb01.scale", sd=seed_accs.std(ddof=1)))
 # %% [markdown]
 # **Beside the lesson.** The lesson text's figures (final epochs) next to this run's. They are not the same
 # experiment: the next cell says what differs. Photos are what ImageNet is made of, and it contains cats and
-# dogs; drawings look like nothing ImageNet holds, so the offline sample starts lower and has more to gain.
+# dogs; drawings look like nothing ImageNet holds.
 
 # %% [markdown] lang="zh"
-# **与课程对照。** 课程文字中的数字（最后几次遍历）与本次运行的数字并列。它们并不是同一个实验：下一个单元格会说明有哪些不同。ImageNet 本身就是由照片组成的，其中也有猫和狗；而图画不像 ImageNet 中的任何东西，所以离线样本的起点更低，提升的空间也更大。
+# **与课程对照。** 课程文字中的数字（最后几次遍历）与本次运行的数字并列。它们并不是同一个实验：下一个单元格会说明有哪些不同。ImageNet 本身就是由照片组成的，其中也有猫和狗；而图画不像 ImageNet 中的任何东西。
 
 # %%
 print(differences("dogscats", S, len(data.trn_ds), n_val))
@@ -499,20 +503,25 @@ lesson_table("dogscats", steps, {0: 0, 1: 1, 2: 1, 3: 2})
 
 # %% [markdown]
 # The checks below keep this notebook honest when it runs again, with another seed or on other data. They
-# are the same in every mode: the pretrained features are well above chance from the first step, the model
-# the notebook keeps is never worse than the one before the step that was tried, the chain ends far above
-# chance in accuracy and in log loss, and a submission, when there is a test set, has Kaggle's format.
+# are the same on drawings and on photos: ImageNet features are well above chance from the first step, the
+# chain ends far above chance in accuracy and in log loss, and a submission, when there is a test set, has
+# Kaggle's format. (That the learner holds the model the table says it kept was checked after step 3.) With
+# `resnet_mini`, whose bundled weights were learnt on generated pictures rather than ImageNet, the first two
+# do not apply, and the cell prints how far it got instead.
 
 # %% [markdown] lang="zh"
-# 下面的检查保证本 notebook 再次运行时（换一个随机种子或换一份数据）说的仍是实话。它们在每种模式下都一样：预训练的特征从第一步起就远高于随机猜测；notebook 保留的模型绝不比所尝试那一步之前的模型差；整条链最终在准确率和对数损失上都远好于随机猜测；如果有测试集，提交文件符合 Kaggle 的格式。
+# 下面的检查保证本 notebook 再次运行时（换一个随机种子或换一份数据）说的仍是实话。它们在图画和照片上都一样：ImageNet 的特征从第一步起就远高于随机猜测；整条链最终在准确率和对数损失上都远好于随机猜测；如果有测试集，提交文件符合 Kaggle 的格式。（学习器所持有的正是表格所说保留的模型，这一点在第 3 步之后已经检查过。）`resnet_mini` 的内置权重是在生成的图片上而不是在 ImageNet 上学到的，前两项检查对它不适用，这个单元格会改为打印它达到的水平。
 
 # %%
 se0 = accuracy_se(0.5, n_val)   # the standard error of a coin's accuracy on these images
-assert first["accuracy"] > 0.5 + 4 * se0, f"step 1 {first['accuracy']:.3f} is not 4 s.e. above chance"
-assert steps.accuracy(model_step) >= steps.accuracy(1), "the kept model is worse than step 2's"
-assert final["accuracy"] > 0.5 + 6 * se0, f"final accuracy {final['accuracy']:.3f} not 6 s.e. above chance"
-assert final["log loss"] < math.log(2), "the final model is no better than chance in log loss"
 assert report is None or (report.ok and report.n_rows == len(data.test_ds))
-print(say("nb01.checked", first=first["accuracy"], final=final["accuracy"], se=se0, loss=final["log loss"])
-      + (say("nb01.checked.submission") if report else ""))
+if S.imagenet:
+    assert first["accuracy"] > 0.5 + 4 * se0, f"step 1 {first['accuracy']:.3f} is not 4 s.e. above chance"
+    assert final["accuracy"] > 0.5 + 6 * se0, f"final accuracy {final['accuracy']:.3f} not 6 s.e. above chance"
+    assert final["log loss"] < math.log(2), "the final model is no better than chance in log loss"
+    print(say("nb01.checked", first=first["accuracy"], final=final["accuracy"], se=se0, loss=final["log loss"])
+          + (say("nb01.checked.submission") if report else ""))
+else:
+    print(say("lesson.not_imagenet", arch=arch, first=first["accuracy"], final=final["accuracy"],
+              sigmas=(final["accuracy"] - 0.5) / se0))
 print(say("nb01.took", secs=time.perf_counter() - t_start, device=default_device()))
