@@ -53,6 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lrs", choices=("lesson", "finder"), default="lesson",
                    help="rates after unfreeze: the lesson's [1e-4, 1e-3, 1e-2] (default), or the head's rate read "
                         "off lr_find after unfreeze, with 1/10 and 1/100 for the earlier groups")
+    p.add_argument("--bn-freeze", action="store_true",
+                   help="after unfreeze, keep BatchNorm's statistics (fastai 0.7's learn.bn_freeze(True)): on a few "
+                        "hundred photos like ImageNet's, updating them is what makes fine-tuning hurt")
     p.add_argument("--budget", type=float, metavar="MINUTES",
                    help="skip a step whose estimated time would overrun this many minutes (the model before it "
                         "stands); estimates come from the steps already run")
@@ -253,6 +256,7 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
                      (n_it + n_unfrozen * len(data.trn_dl)) * guess + n_unfrozen * val_time):
         t0 = clock()
         learn.unfreeze()
+        learn.bn_freeze(a.bn_freeze)
         learn.lr_find(start_lr=LESSON_LRS / 1e3, end_lr=LESSON_LRS * 1e3, num_it=n_it)
         per_batch = (clock() - t0) / max(1, len(learn.sched.losses))  # now measured
         s2 = learn.sched.suggestion()
@@ -289,7 +293,7 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     stem = f"dogscats_{arch}_{sz}"
     fn = learn.save(stem)
     side = {"step": steps.names[kept], "accuracy": steps.accuracy(kept), "log_loss": steps.log_loss(kept),
-            "arch": arch, "sz": sz, "seed": a.seed, "lrs_after_unfreeze": a.lrs}
+            "arch": arch, "sz": sz, "seed": a.seed, "lrs_after_unfreeze": a.lrs, "bn_freeze": a.bn_freeze}
     fn.with_suffix(".json").write_text(json.dumps(side, indent=2) + "\n")
 
     summary = pd.DataFrame(rows)
@@ -302,6 +306,9 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     print(f"kept the model of {steps.names[kept]!r} (validation accuracy {steps.accuracy(kept):.4f})"
           + (f": {' and '.join(repr(r) for r in reverted)} did not beat it, so its model was loaded again"
              if reverted else ""))
+    if any(nm.startswith("4.") for nm in reverted) and not a.bn_freeze:
+        print("   fine-tuning was undone: on photos like ImageNet's the cause is often BatchNorm's statistics, which "
+              "unfreeze() lets the small batches replace; --bn-freeze keeps them (the weights still train)")
     print(f"\nmodel saved to {shown_path(fn)} (from {steps.names[kept]!r}; {fn.with_suffix('.json').name} says so); "
           f"plots in {shown_path(plots)}")
     banner("beside the lesson (its final epochs)")

@@ -87,6 +87,7 @@ class Learner:
         self.hist_rows: list[dict] = []  # one dict per finished epoch, all fits; see `history`
         self.n_fit, self.training = 0, False
         self.frozen_to = 0
+        self.bn_frozen = False  # bn_freeze(True): every BatchNorm keeps its running statistics while training
         self.wrapped: nn.Module | None = None  # the DDP wrapper of fit_model while a distributed fit trains
         self.quiet = False  # True: no epoch table, bars or notes (ranks > 0 of a distributed run; repeated runs)
         self.last_val: list[float] = []
@@ -217,10 +218,17 @@ class Learner:
         """Train every layer group."""
         self.freeze_to(0)
 
+    def bn_freeze(self, do_freeze: bool = True) -> None:
+        """fastai 0.7's bn_freeze: while training, every BatchNorm layer normalises with its running statistics and
+        keeps them (eval mode), while its scale and shift still train. For a few hundred images like ImageNet's,
+        where batch statistics of a small data set would replace the pretrained ones under the head."""
+        self.bn_frozen = bool(do_freeze)
+
     def set_train_mode(self) -> None:
-        """model.train(), but BatchNorm layers of frozen groups stay in eval mode (running stats untouched)."""
+        """model.train(), but BatchNorm layers of frozen groups (of every group after bn_freeze) stay in eval
+        mode (running stats untouched)."""
         self.fit_model.train()
-        for g in self.groups[:self.frozen_to]:
+        for g in self.groups if self.bn_frozen else self.groups[:self.frozen_to]:
             for m in g.modules():
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()

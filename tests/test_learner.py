@@ -89,6 +89,25 @@ def test_unfreeze_to_is_the_lesson_texts_name_for_freeze_to(tiny_data):
         learn.unfreeze_to(3)
 
 
+def test_bn_freeze_keeps_every_batchnorms_statistics_while_its_weights_train(tiny_data):
+    import torch.nn as nn
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu")
+    bns = [m for m in learn.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    stats = lambda: {f"{k}.{n}": t.clone() for k, m in enumerate(bns)
+                     for n, t in (("mean", m.running_mean), ("var", m.running_var))}
+    affine = lambda: {f"{k}.{n}": t.detach().clone() for k, m in enumerate(bns)
+                      for n, t in (("weight", m.weight), ("bias", m.bias))}
+    learn.unfreeze()
+    learn.bn_freeze(True)
+    s0, a0 = stats(), affine()
+    learn.fit(1e-2, 1)
+    assert same(s0, stats())          # every layer normalised with the statistics it had
+    assert not same(a0, affine())     # while BatchNorm's scale and shift trained
+    learn.bn_freeze(False)
+    learn.fit(1e-2, 1)
+    assert not same(s0, stats())      # switched off: unfrozen BatchNorm layers update their statistics again
+
+
 def test_unfreeze_trains_all_and_turns_precompute_off(tiny_data):
     learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, precompute=True, device="cpu")
     learn.unfreeze()

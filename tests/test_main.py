@@ -81,6 +81,27 @@ def test_a_step_that_hurts_is_reverted_and_the_better_model_saved(tiny_path, cap
     learn = ConvLearner.pretrained("resnet_mini", _data(tiny_path), device="cpu")
     learn.load("dogscats_resnet_mini_32")
     assert abs(np.mean(learn.predict().argmax(1) == learn.data.val_y) - side["accuracy"]) <= 1 / 16
+    assert "--bn-freeze keeps them" in out  # an undone fine-tuning names the likely cause and the switch
+
+
+def test_bn_freeze_keeps_batchnorms_statistics_in_the_unfrozen_steps(tiny_path, capsys, monkeypatch):
+    import torch.nn as nn
+    seen = []  # (frozen_to, bn_frozen, every BatchNorm in eval mode while training) at each unfrozen batch
+
+    class Look(Callback):
+        def before_batch(self):
+            if self.learn.training and self.learn.frozen_to == 0:
+                bns = [m for m in self.learn.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+                seen.append((self.learn.bn_frozen, all(not m.training for m in bns)))
+    real = ConvLearner.default_cbs
+    monkeypatch.setattr(ConvLearner, "default_cbs", lambda self: real(self) + [Look()])
+    main(["--data", str(tiny_path), *MINI, "--bn-freeze"])
+    assert seen and all(frozen and evaluated for frozen, evaluated in seen)
+    side = json.loads((tiny_path / "models" / "dogscats_resnet_mini_32.json").read_text())
+    assert side["bn_freeze"] is True
+    seen.clear()
+    main(["--data", str(tiny_path), *MINI])
+    assert seen and not any(evaluated for _, evaluated in seen)  # the lesson's default: BatchNorm trains
 
 
 def _data(path):
