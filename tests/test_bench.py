@@ -125,3 +125,15 @@ def test_divergence_bench_repeats_seeds_at_16px_without_the_fallback(script, cap
     assert "1 seeds x 2, 16 px" in out and "one-pixel convolutions off" in out
     assert [line for line in out.splitlines() if line.startswith("| 0.001")] == ["| 0.001 | 0 of 2 | 0 of 2 | - |"]
     assert precision.one_pixel_convs(None, (1, 3, 16, 16)) == []   # the switch took effect
+
+
+def test_bn_freeze_bench_keeps_the_statistics_in_its_frozen_rows(tiny_path, script, capsys):
+    bench = script("bench", "bn_freeze")
+    rows = bench.main(["--data", str(tiny_path), "--arch", "resnet_mini", "--sz", "32", "--bs", "8",
+                       "--workers", "0", "--epochs", "1"])
+    assert [r["row"][:4] for r in rows] == ["the ", "1e-9", "1e-9", "less", "less"]
+    ref, tiny_bn_trains, tiny_bn_frozen = rows[0], rows[1], rows[2]
+    # at 1e-9 with BatchNorm frozen nothing can move: the predictions, hence accuracy, are the reference's
+    assert tiny_bn_frozen["accuracy"] == ref["accuracy"] and tiny_bn_frozen["change"] == 0
+    assert all(abs(r["accuracy"] - (ref["accuracy"] + r["change"])) < 1e-9 for r in rows)
+    assert "change vs reference" in capsys.readouterr().out

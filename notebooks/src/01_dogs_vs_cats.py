@@ -372,6 +372,36 @@ print(say("nb01.holds", name=steps.names[steps.current], acc=held))
 print(say("nb01.fine_tuning") + fit_losses(learn.history[learn.history.fit == learn.n_fit]))
 
 # %% [markdown]
+# **A control for BatchNorm.** Unfreezing changes more than which weights train. A BatchNorm layer normalises
+# each channel: in training with the mean and variance of the current batch, and it keeps a running average
+# of those for prediction. While the body was frozen its BatchNorm layers kept ImageNet's statistics, and the
+# head learnt on features normalised that way. Unfrozen, they switch to the statistics of batches of these
+# images, under a head that was not trained on them, and their running averages drift the same way. The
+# lesson's library has `learn.bn_freeze(True)` for this: BatchNorm keeps its statistics while its scale and
+# shift, and every other weight, still train. One more learner starts from step 2's model and repeats step 3
+# exactly (the same rates, `fit(lr, 3, cycle_len=1, cycle_mult=2)`) with BatchNorm frozen; comparing it with
+# step 3 on the same images shows what BatchNorm's statistics did. The notebook keeps following the lesson.
+
+# %% [markdown] lang="zh"
+# **BatchNorm 的对照。** 解冻改变的不只是哪些权重参与训练。BatchNorm 层会对每个通道做归一化：训练时用当前批次的均值和方差，同时把它们的移动平均保存下来供预测时使用。网络主体被冻结时，它的 BatchNorm 层保留着 ImageNet 的统计量，全连接层就是在这样归一化的特征上学出来的。解冻以后，这些层改用这些图片各个批次的统计量，而上面的全连接层并没有在这样的特征上训练过，它们的移动平均也朝同一个方向漂移。课程所用的库为此提供了 `learn.bn_freeze(True)`：BatchNorm 保留原来的统计量，而它的缩放和平移参数以及其他所有权重照样训练。我们再用一个学习器，从第 2 步的模型出发，在冻结 BatchNorm 的情况下完全重复第 3 步（同样的学习速率，`fit(lr, 3, cycle_len=1, cycle_mult=2)`）；在同一批图片上把它和第 3 步比较，就能看出 BatchNorm 的统计量起了什么作用。notebook 仍然按课程的步骤继续。
+
+# %%
+bn_ctrl = ConvLearner.pretrained(arch, data)
+bn_ctrl.load("after_sgdr")
+bn_ctrl.quiet = True
+bn_ctrl.unfreeze()
+bn_ctrl.bn_freeze(True)
+set_seed(S.seed + 200)
+bn_ctrl.fit(lr, 3, cycle_len=1, cycle_mult=2)
+bn_preds = bn_ctrl.sched.last_preds()
+bn_effect = paired_change(bn_preds, steps.probs[2], data.val_y)      # step 3 against the control: what BN did
+bn_vs_step2 = paired_change(steps.probs[1], bn_preds, data.val_y)    # the control against step 2's model
+print(say("nb01.bn_control", acc=accuracy_np(bn_preds, data.val_y), step3=steps.accuracy(2),
+          vs2=verdict(bn_vs_step2), verdict=verdict(bn_effect)))
+z = bn_effect.delta / bn_effect.se if bn_effect.se else 0.0
+print(say("nb01.bn.hurt" if z < -2 else "nb01.bn.helped" if z > 2 else "nb01.bn.same"))
+
+# %% [markdown]
 # ## 5. Step 4: test-time augmentation
 #
 # The validation transform only ever sees the centre square. TTA predicts each validation image five
@@ -481,6 +511,7 @@ steps.shown()
 print("\n".join(steps.verdicts()))
 print(say("nb01.aug_alone", verdict=verdict(aug_effect)))
 print(say("nb01.sgdr_alone", verdict=verdict(sgdr_effect)))
+print(say("nb01.bn_alone", verdict=verdict(bn_effect)))
 first, final = summary.iloc[0], summary.iloc[-1]
 print(say("nb01.log_loss", first=first["log loss"], final=final["log loss"], chance=math.log(2)))
 for k in range(len(steps.names)):
