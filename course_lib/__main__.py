@@ -307,8 +307,9 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
           + (f": {' and '.join(repr(r) for r in reverted)} did not beat it, so its model was loaded again"
              if reverted else ""))
     if any(nm.startswith("4.") for nm in reverted) and not a.bn_freeze:
-        print("   fine-tuning was undone: on photos like ImageNet's the cause is often BatchNorm's statistics, which "
-              "unfreeze() lets the small batches replace; --bn-freeze keeps them (the weights still train)")
+        print("   fine-tuning was undone: one cause can be BatchNorm's statistics, which unfreeze() lets the batches of "
+              "a small data set replace (notebook 01's BatchNorm control measures it); --bn-freeze keeps them, while "
+              "the weights still train")
     print(f"\nmodel saved to {shown_path(fn)} (from {steps.names[kept]!r}; {fn.with_suffix('.json').name} says so); "
           f"plots in {shown_path(plots)}")
     banner("beside the lesson (its final epochs)")

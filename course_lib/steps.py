@@ -47,7 +47,9 @@ def rank_sentence(value: float, others: np.ndarray, who: str, what: str | None =
     below = int((others < value - 1e-6).sum())
     ties = int((np.abs(others - value) <= 1e-6).sum())
     n = len(others)
-    if below == 0 and ties == 0:
+    if ties == n:
+        where = say("steps.rank.equal_all", n=n)
+    elif below == 0 and ties == 0:
         where = say("steps.rank.below_all", n=n)
     elif below == n:
         where = say("steps.rank.above_all", n=n)

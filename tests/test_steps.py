@@ -99,6 +99,8 @@ def test_rank_sentence_places_the_followed_seed():
     near = rank_sentence(0.99, np.array([1.0, 1.0, 1.0, 0.99, 0.99]), "seed 42", step=1 / 100)
     assert "above 0 and below 3" in near and "typical" in near and "luck" not in near
     assert "luck" in rank_sentence(0.97, np.array([1.0, 1.0, 1.0, 0.99, 0.99]), "seed 42", step=1 / 100)
+    same = rank_sentence(1.0, np.array([1.0] * 5, dtype=np.float32), "seed 42", step=1 / 100)
+    assert "equal to all 5 other seeds (range 1.000-1.000); a typical start" in same and "below 0" not in same
 
 
 def test_loss_above_chance_names_the_confident_mistakes():

@@ -360,7 +360,8 @@ interp = ClassificationInterpretation(learn.data, probs, y)
 fig = interp.plot_confusion_matrix()
 plt.show()
 pairs = interp.most_confused(3)   # the three most frequent mistakes, and any tied with the third
-print(say("nb02.most_confused", pairs="; ".join(f"{a} -> {p} ({k})" for a, p, k in pairs)))
+print(say("nb02.most_confused", pairs="; ".join(f"{a} -> {p} ({k})" for a, p, k in pairs)) if pairs
+      else say("nb02.most_confused.none"))
 
 # %% [markdown]
 # ## 6. A Kaggle submission
