@@ -305,8 +305,7 @@ def check_lr_run(my_lr, lr_reason, run_lrs, run_losses, quiet: bool = False) -> 
             raise fail("lr_run.past_min", value=v, hi=hi, where=where, step=step)
         if v <= lo:
             raise fail("lr_run.flat", value=v, lo=lo, where=where, step=step)
-        reason = answered(lr_reason, "lr_reason")
-        key = str(reason).strip().lower()
+        key = str(reason := answered(lr_reason, "lr_reason")).strip().lower()
         if key not in REASON_LETTERS:
             raise fail("lr_run.unknown_reason", reason=reason, letters=", ".join(REASON_LETTERS))
         if key != "b":
@@ -323,8 +322,7 @@ VERDICTS = {  # each answer, and the catalog's "run X is <answer>" (in Chinese, 
 
 
 def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = False) -> Result:
-    """Exercise 8: under- or over-fitting, for two runs, judged from their own epoch tables: each epoch's mean
-    training loss (`trn_mean`, where the table has it; see `cases.trn_column`) against its validation loss."""
+    """Exercise 8: under- or over-fitting of two runs, from each epoch's mean training loss (`cases.trn_column`)."""
     def check(step: str) -> str:
         found, columns = [], []
         for run, said, hist in (("a", verdict_a, history_a), ("b", verdict_b, history_b)):
@@ -339,8 +337,8 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
                 best = int(np.argmin(val))
                 missing = say("fit_verdict.no_rise" if trn[-1] < OVER_RATIO * val[-1] else "fit_verdict.no_gap")
                 raise fail("fit_verdict.wrong", f"fit_verdict.{word}.hint", run=run, said=said, name=run.upper(),
-                           column=column, trn=trn[-1], val=val[-1], best_val=val[best], best=best, missing=missing,
-                           step=step)
+                           step=step, column=column, trn=trn[-1], val=val[-1], best_val=val[best], best=best,
+                           missing=missing)
             found.append(say(VERDICTS[want], run=run.upper()))
         return say("fit_verdict.passed", runs=say("common.and").join(found), column="/".join(sorted(set(columns))))
     return _run("fit_verdict", check, quiet)
@@ -349,8 +347,7 @@ def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = 
 # ---- 9. Did TTA help by more than the noise? (the paired change that 01 teaches) -------------------------------
 
 def check_tta_noise(fixed, broke, delta_se, tta_helped, tta_log_preds, y_valid, quiet: bool = False) -> Result:
-    """Exercise 9: images fixed and broken by TTA, the paired standard error of its change, and whether the change
-    is more than twice that standard error."""
+    """Exercise 9: TTA's images fixed and broken, the paired s.e. of its change, and whether it exceeds twice that."""
     def check(step: str) -> str:
         lp = array(tta_log_preds, np.shape(tta_log_preds), "tta_log_preds")
         y = np.asarray(y_valid)
