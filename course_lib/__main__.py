@@ -54,8 +54,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="rates after unfreeze: the lesson's [1e-4, 1e-3, 1e-2] (default), or the head's rate read "
                         "off lr_find after unfreeze, with 1/10 and 1/100 for the earlier groups")
     p.add_argument("--bn-freeze", action="store_true",
-                   help="after unfreeze, keep BatchNorm's statistics (fastai 0.7's learn.bn_freeze(True)): on a few "
-                        "hundred photos like ImageNet's, updating them is what makes fine-tuning hurt")
+                   help="after unfreeze, keep BatchNorm's statistics (fastai 0.7's learn.bn_freeze(True)); on a few "
+                        "hundred images updating them cost accuracy in every run of notebook 01's control "
+                        "(BENCHMARKS.md)")
     p.add_argument("--budget", type=float, metavar="MINUTES",
                    help="skip a step whose estimated time would overrun this many minutes (the model before it "
                         "stands); estimates come from the steps already run")

@@ -220,8 +220,8 @@ class Learner:
 
     def bn_freeze(self, do_freeze: bool = True) -> None:
         """fastai 0.7's bn_freeze: while training, every BatchNorm layer normalises with its running statistics and
-        keeps them (eval mode), while its scale and shift still train. For a few hundred images like ImageNet's,
-        where batch statistics of a small data set would replace the pretrained ones under the head."""
+        keeps them (eval mode), while its scale and shift still train: on a small data set the batches' statistics
+        would otherwise replace the pretrained ones under a head that learnt on features normalised by those."""
         self.bn_frozen = bool(do_freeze)
 
     def set_train_mode(self) -> None:
