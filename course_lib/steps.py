@@ -209,6 +209,23 @@ class Steps:
                    frac=float(conf.mean()))
 
 
+def trn_column(history: pd.DataFrame) -> str:
+    """The training-loss column an epoch table is judged by: `trn_mean` (each epoch's mean batch loss) where
+    learn.history has it, all finite; else the epoch table's `trn_loss`.
+
+    `trn_loss` is the lesson's running average (beta 0.98 over the whole fit, about the last 50 batches): with a
+    dozen batches an epoch it still carries the higher losses of earlier epochs, so it can stand above the
+    validation loss while no epoch's own training loss does.
+    """
+    if "trn_mean" in history.columns:
+        try:
+            if np.isfinite(np.asarray(history["trn_mean"], dtype=float)).all():
+                return "trn_mean"
+        except (TypeError, ValueError):
+            pass
+    return "trn_loss"
+
+
 def fit_losses(fit: pd.DataFrame) -> str:
     """What one fit's loss columns say, in words: the validation loss against its lowest, and the training loss
     beside it (overfitting, a training handicap, or neither). `fit` is that fit's rows of `learn.history`.
@@ -217,7 +234,7 @@ def fit_losses(fit: pd.DataFrame) -> str:
     the lesson's running average (beta 0.98, about the last 50 batches), which on a small data set of a dozen
     batches an epoch still carries the higher losses of earlier epochs."""
     first, last = fit.iloc[0], fit.iloc[-1]
-    trn = "trn_mean" if "trn_mean" in fit and fit.trn_mean.notna().all() else "trn_loss"
+    trn = trn_column(fit)
     low, at = fit.val_loss.min(), int(np.argmin(fit.val_loss.to_numpy()))
     line = say("steps.fit_losses" if trn == "trn_mean" else "steps.fit_losses.smoothed", n=len(fit),
                v0=first.val_loss, v1=last.val_loss, low=low, epoch=at, t0=first[trn], t1=last[trn])

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import Change, paired_change
+from ..steps import trn_column
 from ..plots import suggest
 from ..schedules import find_curve, find_lrs, smooth
 
@@ -84,23 +85,6 @@ def lr_range(lrs, losses) -> tuple[float, float]:
     level = sm[i_min] + FALL_LEVEL * (top - sm[i_min])
     high = np.flatnonzero(ok[:i_min] & (sm[:i_min] >= level))
     return float(lrs[high[-1]] if len(high) else lrs[0]), float(lrs[i_min])
-
-
-def trn_column(history: pd.DataFrame) -> str:
-    """The training-loss column an epoch table is judged by: `trn_mean` (each epoch's mean batch loss) where
-    learn.history has it, all finite; else the epoch table's `trn_loss`.
-
-    `trn_loss` is the lesson's running average (beta 0.98 over the whole fit, about the last 50 batches): with a
-    dozen batches an epoch it still carries the higher losses of earlier epochs, so it can stand above the
-    validation loss while no epoch's own training loss does.
-    """
-    if "trn_mean" in history.columns:
-        try:
-            if np.isfinite(np.asarray(history["trn_mean"], dtype=float)).all():
-                return "trn_mean"
-        except (TypeError, ValueError):
-            pass
-    return "trn_loss"
 
 
 def fit_diagnosis(history: pd.DataFrame) -> str:

@@ -322,7 +322,7 @@ VERDICTS = {  # each answer, and the catalog's "run X is <answer>" (in Chinese, 
 
 
 def check_fit_verdict(verdict_a, verdict_b, history_a, history_b, quiet: bool = False) -> Result:
-    """Exercise 8: under- or over-fitting of two runs, from each epoch's mean training loss (`cases.trn_column`)."""
+    """Exercise 8: under- or over-fitting of two runs, from each epoch's mean training loss (`steps.trn_column`)."""
     def check(step: str) -> str:
         found, columns = [], []
         for run, said, hist in (("a", verdict_a, history_a), ("b", verdict_b, history_b)):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..lang import say
-from .cases import trn_column
+from ..steps import trn_column
 from .messages import has
 from .sandbox import SandboxTimeout, StudentError
 
@@ -144,7 +144,7 @@ def raw_number(x) -> float:
 
 
 def loss_columns(history, name: str) -> tuple[str, np.ndarray, np.ndarray]:
-    """(the name of the training-loss column judged, `cases.trn_column`; its values; val_loss) of an epoch table
+    """(the name of the training-loss column judged, `steps.trn_column`; its values; val_loss) of an epoch table
     (learn.history), checked (exercise 8)."""
     rerun = "fit_verdict.rerun.hint"
     if not isinstance(history, pd.DataFrame) or "val_loss" not in history.columns or \
