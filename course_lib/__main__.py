@@ -28,6 +28,7 @@ from . import ConvLearner, ImageClassifierData, accuracy_np, set_seed, tfms_from
 from . import datasets
 from .datasets import find_real
 from .devices import default_device
+from .lang import say, speaking
 from .lesson import SIZES, SMALL_ARCH_SIZES, Setup, default_arch, differences, lesson_table
 from .precompute import shown_path
 from .steps import Steps
@@ -65,6 +66,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="one epoch or cycle per step (a smoke run)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--plots", type=Path, help="folder for the lr_find and schedule plots (default <work folder>/plots)")
+    p.add_argument("--lang", choices=("en", "zh"),
+                   help="language of what the run prints: en or zh (default: COURSE_LIB_LANG, else en); the figures "
+                        "are the same")
     a = p.parse_args(argv)
     for name, low in (("sz", 1), ("bs", 1), ("workers", 0)):
         v = getattr(a, name)
@@ -113,8 +117,9 @@ class Budget:
     def estimate(self, s: float) -> float:
         """Print the estimate for the next step, and the budget left; return the seconds left."""
         left = self.left()
-        print(f"   estimate: about {_minutes(s)}" + ("" if self.limit is None else f"; {_minutes(left)} left of the "
-                                                      f"{_minutes(self.limit)} budget"), flush=True)
+        print(say("cli.estimate", t=_minutes(s))
+              + ("" if self.limit is None else say("cli.estimate.left", left=_minutes(left), limit=_minutes(self.limit))),
+              flush=True)
         return left
 
     def allows(self, what: str, s: float) -> bool:
@@ -122,13 +127,12 @@ class Budget:
         left = self.estimate(s)
         if s <= left:
             return True
-        print(f"   skipped: {what} would take about {_minutes(s)} and only {_minutes(max(left, 0))} are left "
-              f"(--budget); the model from before it stands.", flush=True)
+        print(say("cli.skipped", what=what, t=_minutes(s), left=_minutes(max(left, 0))), flush=True)
         return False
 
 
 def _minutes(s: float) -> str:
-    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+    return say("cli.seconds", s=s) if s < 90 else say("cli.minutes", m=s / 60)
 
 
 def settings(a: argparse.Namespace) -> Setup:
@@ -159,6 +163,12 @@ def settings(a: argparse.Namespace) -> Setup:
 def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFrame:
     """Run the recipe and return the summary table (one row per step); `clock` measures the time (tests)."""
     a = parse_args(argv)
+    with speaking(a.lang):  # --lang holds for this run only, also when main is called from Python
+        return run(a, clock)
+
+
+def run(a: argparse.Namespace, clock: Callable[[], float]) -> pd.DataFrame:
+    """The recipe for parsed arguments: each step judged, the better model kept and saved; the summary table."""
     import matplotlib  # a headless run draws to files: pick the file backend before pyplot loads
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -174,7 +184,8 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
 
     tfms = tfms_from_model(arch, sz, aug_tfms=transforms_side_on, max_zoom=1.1)
     data = ImageClassifierData.from_paths(path, bs=bs, tfms=tfms, test_name=S.test_name, num_workers=a.workers)
-    banner(f"data: {shown_path(path)}\n   {data.describe()}" + "".join(f"\n   note: {x}" for x in S.notes))
+    banner(say("cli.data", path=shown_path(path)) + f"\n   {data.describe()}"
+           + "".join("\n   " + say("cli.note", note=x) for x in S.notes))
     learn = ConvLearner.pretrained(arch, data, precompute=True, pretrained=not a.no_pretrained)
     print(learn)
     plots = a.plots or learn.work_path / "plots"
@@ -203,7 +214,7 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     def epochs_of_last_fit() -> int:
         return int(learn.history["fit"].eq(learn.n_fit).sum())
 
-    banner("1. lr_find with precompute=True")
+    banner(say("cli.step1"))
     t0 = clock()
     learn.acts.get(learn)  # the cache build (one body pass per image), here so it is timed apart from the sweep
     n_img = len(data.trn_ds) + len(data.val_ds) + (len(data.test_ds) if data.test_ds else 0)
@@ -217,11 +228,11 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     learn.lr_find(num_it=60 if a.quick else 100)
     head_per_batch = (clock() - t0) / max(1, len(learn.sched.losses))  # a batch of the head on cached activations
     s = learn.sched.suggestion()
-    print(f"   suggested lr {s.lr:.2g} (steepest descent at {s.steep:.2g}); the lesson uses {a.lr:g}")
+    print(say("cli.suggested", lr=s.lr, steep=s.steep, lesson=a.lr))
     save_plot(learn.sched.plot(), "lr_find.png")
     lr = a.lr
 
-    name = f"2. head only, precompute=True: fit({lr:g}, {n or 2})"
+    name = say("cli.step2", lr=lr, n=n or 2)
     banner(name)
     n_head = n or 2
     # printed, never skipped: this is the model that stands when a later step is skipped
@@ -232,11 +243,11 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     record(name, t0, epochs_of_last_fit())
     learn.save("step2")
 
-    name = f"3. augmentation, precompute=False, SGDR: fit({lr:g}, {n or 3}, cycle_len=1)"
+    name = say("cli.step3", lr=lr, n=n or 3)
     banner(name)
     n_frozen = n or 3
     frozen_epoch = body_per_image * (len(data.trn_ds) + len(data.val_ds))
-    if budget.allows("augmentation with SGDR", n_frozen * frozen_epoch):
+    if budget.allows(say("cli.what.aug"), n_frozen * frozen_epoch):
         t0 = clock()
         learn.precompute = False
         learn.fit(lr, n_frozen, cycle_len=1)
@@ -247,13 +258,13 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
         skipped(name)
     learn.save("step3")
 
-    name = "4. unfreeze, differential lrs: fit(lr, {}, cycle_len=1, cycle_mult=2)".format(n or 3)
+    name = say("cli.step4", n=n or 3)
     banner(name)
     n_it, n_unfrozen = (12, 1) if a.quick else (24, 7)
     val_time = body_per_image * len(data.val_ds)
     # before anything unfrozen has run: a training batch costs about three forward passes (forward + backward)
     guess = 3 * body_per_image * bs
-    if budget.allows("lr_find after unfreeze and fine-tuning",
+    if budget.allows(say("cli.what.unfreeze"),
                      (n_it + n_unfrozen * len(data.trn_dl)) * guess + n_unfrozen * val_time):
         t0 = clock()
         learn.unfreeze()
@@ -262,11 +273,11 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
         per_batch = (clock() - t0) / max(1, len(learn.sched.losses))  # now measured
         s2 = learn.sched.suggestion()
         finder_lrs = np.array([s2.lr / 100, s2.lr / 10, s2.lr])
-        print(f"   lr_find after unfreeze suggests {_rates(finder_lrs)} (head {s2.lr:.2g}, the groups before it 1/10 "
-              f"each); the lesson's: {_rates(LESSON_LRS)}; using the {a.lrs}'s (--lrs)")
+        print("   " + say("cli.finder_after_unfreeze", finder=_rates(finder_lrs), head=s2.lr, lesson=_rates(LESSON_LRS),
+                  using=say(f"cli.using.{a.lrs}")))
         save_plot(learn.sched.plot(), "lr_find_unfrozen.png")
         lrs = finder_lrs if a.lrs == "finder" else LESSON_LRS
-        if budget.allows("fine-tuning the unfrozen network", n_unfrozen * (per_batch * len(data.trn_dl) + val_time)):
+        if budget.allows(say("cli.what.finetune"), n_unfrozen * (per_batch * len(data.trn_dl) + val_time)):
             t0 = clock()
             learn.fit(lrs, n or 3, cycle_len=1, cycle_mult=2)
             save_plot(learn.sched.plot_lr(), "unfreeze_cycle_mult2.png")
@@ -279,17 +290,18 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
         skipped(name)
     kept = steps.current
 
-    banner("5. test-time augmentation")
-    if budget.allows("TTA", 5 * val_time):
+    banner(say("cli.step5"))
+    name = say("cli.step5.name")
+    if budget.allows(say("cli.what.tta"), 5 * val_time):
         t0 = clock()
         log_preds, y = learn.TTA()
         probs = np.mean(np.exp(log_preds), 0)
         plain = accuracy_np(learn.predict(), data.val_y)
-        print(f"   accuracy without TTA {plain:.4f}, with TTA {accuracy_np(probs, y):.4f}")
-        steps.add("5. TTA (4 augmented + 1 plain pass)", probs, probs=True)
-        record("5. TTA (4 augmented + 1 plain pass)", t0, 0)
+        print(say("cli.tta", plain=plain, tta=accuracy_np(probs, y)))
+        steps.add(name, probs, probs=True)
+        record(name, t0, 0)
     else:
-        skipped("5. TTA (4 augmented + 1 plain pass)")
+        skipped(name)
 
     stem = f"dogscats_{arch}_{sz}"
     fn = learn.save(stem)
@@ -298,22 +310,20 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     fn.with_suffix(".json").write_text(json.dumps(side, indent=2) + "\n")
 
     summary = pd.DataFrame(rows)
-    banner("summary")
+    banner(say("cli.summary"))
     with pd.option_context("display.width", 160, "display.max_colwidth", 70, "display.float_format", "{:.4f}".format):
-        print(summary.to_string(index=False))
+        print(shown(summary).to_string(index=False))
     print()
     print("\n".join(steps.verdicts()))
     reverted = [nm for nm, k in zip(steps.names, steps.kept) if not k]
-    print(f"kept the model of {steps.names[kept]!r} (validation accuracy {steps.accuracy(kept):.4f})"
-          + (f": {' and '.join(repr(r) for r in reverted)} did not beat it, so its model was loaded again"
+    print(say("cli.kept_model", name=steps.names[kept], acc=steps.accuracy(kept))
+          + (say("cli.kept_model.reverted", names=say("cli.and").join(say("cli.quoted", name=r) for r in reverted))
              if reverted else ""))
     if any(nm.startswith("4.") for nm in reverted) and not a.bn_freeze:
-        print("   fine-tuning was undone: one cause can be BatchNorm's statistics, which unfreeze() lets the batches of "
-              "a small data set replace (notebook 01's BatchNorm control measures it); --bn-freeze keeps them, while "
-              "the weights still train")
-    print(f"\nmodel saved to {shown_path(fn)} (from {steps.names[kept]!r}; {fn.with_suffix('.json').name} says so); "
-          f"plots in {shown_path(plots)}")
-    banner("beside the lesson (its final epochs)")
+        print("   " + say("cli.bn_hint"))
+    print(say("cli.saved", fn=shown_path(fn), name=steps.names[kept], side=fn.with_suffix(".json").name,
+              plots=shown_path(plots)))
+    banner(say("cli.beside"))
     print(differences("dogscats", S, len(data.trn_ds), len(data.val_ds)))
     # the lesson's rows: lesson 1's head, augmentation, SGDR (both this run's step 3), fine-tuning
     at = {nm[:2]: k for k, nm in enumerate(steps.names)}
@@ -321,6 +331,13 @@ def main(argv=None, clock: Callable[[], float] = time.perf_counter) -> pd.DataFr
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(lesson_table("dogscats", steps, match).to_string(index=False))
     return summary
+
+
+def shown(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as printed: headers and the 'kept' column in the chosen language (the returned table keeps
+    English keys, for code that reads it)."""
+    out = summary.assign(kept=[say(f"cli.kept.{k}") for k in summary.kept])
+    return out.rename(columns={c: say(f"cli.col.{c}") for c in out.columns})
 
 
 def _rates(lrs: np.ndarray) -> str:

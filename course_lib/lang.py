@@ -10,6 +10,7 @@ prints a sentence is shared by both editions. Library errors stay in English, as
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import tomllib
@@ -18,7 +19,7 @@ from importlib import resources
 LANGUAGES = ("en", "zh")
 # data files course_lib/text/<name>.toml, each a table a sentence, ["key"] with en = ... and zh = ...: the
 # notebooks' and the library's sentences (data, not code: a translator edits them without touching Python)
-TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03", "exercises")
+TABLES = ("steps", "lesson", "learner", "nb01", "nb02", "nb03", "exercises", "cli")
 # the exercise checkers' and the grader's sentences, TEXTS = {language: {key: text}}: long tables, one a language
 CHECKERS = "course_lib.classroom.messages"
 
@@ -32,6 +33,19 @@ def set_language(code: str) -> None:
     if code not in LANGUAGES:
         raise ValueError(f"language {code!r} is not one of {LANGUAGES}")
     _chosen = code
+
+
+@contextlib.contextmanager
+def speaking(code: str | None):
+    """Print in `code` within the block (None: keep the current choice); the earlier choice comes back after it."""
+    global _chosen
+    before = _chosen
+    if code is not None:
+        set_language(code)
+    try:
+        yield
+    finally:
+        _chosen = before
 
 
 def language() -> str:

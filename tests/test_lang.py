@@ -65,3 +65,18 @@ def test_the_switch_changes_words_not_figures(chosen):
     assert list(zh.columns)[:3] == ["准确率", "±", "对数损失"] and zh.index.name == "步骤"
     assert all(CJK.search(v) for v in s.verdicts())
     assert s.table().columns[0] == "accuracy"  # the table code reads keeps its names
+
+
+def test_speaking_sets_the_language_for_a_block_only(chosen):
+    from course_lib.lang import speaking
+    with speaking("zh"):
+        assert language() == "zh"
+    assert language() == "en"
+    set_language("zh")
+    with pytest.raises(RuntimeError):
+        with speaking("en"):
+            assert language() == "en"
+            raise RuntimeError("inside")
+    assert language() == "zh"  # the earlier choice is back after an error too
+    with speaking(None):
+        assert language() == "zh"

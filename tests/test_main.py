@@ -224,3 +224,21 @@ def test_budget_estimates_from_a_cache_an_earlier_run_left(tiny_path, capsys, mo
     assert "computing activations" not in out
     step3 = out[out.index("3. "):]
     assert "estimate: about 48 s" in step3[:step3.index("epoch")]   # the frozen epochs over train + valid at 1 s an image
+
+
+def test_lang_zh_prints_in_chinese_and_computes_the_same(tiny_path, capsys, chosen):
+    from course_lib.lang import language
+    en = main(["--data", str(tiny_path), *MINI])
+    out_en = capsys.readouterr().out
+    zh = main(["--data", str(tiny_path), *MINI, "--lang", "zh"])
+    out_zh = capsys.readouterr().out
+    assert language() == "en"  # --lang held for that run only
+    # the same figures and decisions; the returned table keeps English keys for code, the step names are translated
+    assert list(zh.columns) == list(en.columns) and list(zh.kept) == list(en.kept)
+    np.testing.assert_allclose(zh.accuracy, en.accuracy)
+    assert list(zh.step.str[:2]) == list(en.step.str[:2]) and zh.step.iloc[0] != en.step.iloc[0]
+    assert "\n== summary" in out_en and "kept the model of" in out_en and "汇总" not in out_en
+    assert "\n== 汇总" in out_zh and "保留了“" in out_zh and "估计：大约" in out_zh and "准确率" in out_zh
+    assert "== summary" not in out_zh and "kept the model of" not in out_zh and "estimate: about" not in out_zh
+    acc = f"{en.accuracy.iloc[-1]:.4f}"
+    assert f"with TTA {acc}" in out_en and f"用了之后 {acc}" in out_zh
