@@ -117,9 +117,8 @@ class Budget:
     def estimate(self, s: float) -> float:
         """Print the estimate for the next step, and the budget left; return the seconds left."""
         left = self.left()
-        print(say("cli.estimate", t=_minutes(s))
-              + ("" if self.limit is None else say("cli.estimate.left", left=_minutes(left), limit=_minutes(self.limit))),
-              flush=True)
+        tail = "" if self.limit is None else say("cli.estimate.left", left=_minutes(left), limit=_minutes(self.limit))
+        print(say("cli.estimate", t=_minutes(s)) + tail, flush=True)
         return left
 
     def allows(self, what: str, s: float) -> bool:

@@ -73,10 +73,9 @@ def test_speaking_sets_the_language_for_a_block_only(chosen):
         assert language() == "zh"
     assert language() == "en"
     set_language("zh")
-    with pytest.raises(RuntimeError):
-        with speaking("en"):
-            assert language() == "en"
-            raise RuntimeError("inside")
+    with pytest.raises(RuntimeError), speaking("en"):
+        assert language() == "en"
+        raise RuntimeError("inside")
     assert language() == "zh"  # the earlier choice is back after an error too
     with speaking(None):
         assert language() == "zh"
