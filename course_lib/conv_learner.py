@@ -154,10 +154,20 @@ class ConvLearner(Learner):
             return given
         if not fn.is_file() and given.parts[:1] == (self.models_path.name,):  # load('models/x'): the folder twice
             fn = self._ck_path(self.models_path.parent / name)
+        if not fn.is_file() and (self.models_path / name).is_file():  # a file saved elsewhere: 'x.pth'
+            fn = self.models_path / name
         if not fn.is_file():
-            near = sorted(p.stem for p in self.models_path.glob("*.pt")) if self.models_path.is_dir() else []
-            raise FileNotFoundError(f"No checkpoint {name!r}: looked for {fn}. Saved models in {self.models_path}: "
-                                    f"{near or 'none'}.")
+            folder = self.models_path
+            near = sorted(p.stem for p in folder.glob("*.pt")) if folder.is_dir() else []
+            others = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in FOREIGN) \
+                if folder.is_dir() else []
+            # fastai 0.7 saved models/<name>.h5: a state dict of its own model, whose names match nothing here
+            note = (f" The folder also holds {others[:5]}, saved by another program: pass the full file name to "
+                    f"load a PyTorch state dict of this model." + (" The .h5 files are fastai 0.7 checkpoints, "
+                    "made for fastai's own model, which this one cannot load: train again with the lesson's "
+                    "steps." if any(o.endswith(".h5") for o in others) else "")) if others else ""
+            raise FileNotFoundError(f"No checkpoint {name!r}: looked for {fn}. Saved models in {folder}: "
+                                    f"{near or 'none'}.{note}")
         return fn
 
     def save(self, name: str) -> Path:
@@ -176,7 +186,10 @@ class ConvLearner(Learner):
         fn = self._find_checkpoint(name)
         ck = read_checkpoint(fn)
         if ck.get("format") != FORMAT:
-            if ck and all(isinstance(v, torch.Tensor) for v in ck.values()):
+            # a training script's {'model': state_dict, 'epoch': ...} (or 'state_dict'): the weights are inside
+            inner = next((ck[k] for k in ("model", "state_dict", "model_state_dict") if is_state(ck.get(k))), None)
+            ck = inner if inner is not None else ck
+            if is_state(ck):
                 # torch.save(learn.model.state_dict()): loadable when it fits, but nothing says what it was for
                 self._load_state(ck, fn, {})
                 warnings.warn(f"{fn} is a plain state dict, not a course_lib checkpoint: it fits this model and "
@@ -203,6 +216,7 @@ class ConvLearner(Learner):
     def _load_state(self, state: dict, fn: Path, ck: dict) -> None:
         """load_state_dict with an error that lists what differs, instead of torch's page of key names."""
         own = self.model.state_dict()
+        state = unwrapped(state, own)
         only_file = [k for k in state if k not in own]
         only_model = [k for k in own if k not in state]
         shapes = [f"{k}: {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} here" for k in own
@@ -251,3 +265,22 @@ class ConvLearner(Learner):
             state = say("learner.frozen" if k < self.frozen_to else "learner.trainable")
             lines.append(f"  {k}: {g.group_name:<32} {n:>10,} {say('learner.params')}  {state}")
         return "\n".join(lines)
+
+
+FOREIGN = frozenset({".h5", ".pth", ".pkl", ".bin", ".ckpt", ".tar"})  # model files other programs write
+
+
+def is_state(obj) -> bool:
+    """Whether `obj` is a non-empty dict of tensors (a state dict)."""
+    return isinstance(obj, dict) and bool(obj) and all(isinstance(v, torch.Tensor) for v in obj.values())
+
+
+def unwrapped(state: dict, own: dict) -> dict:
+    """`state` without the key prefix of a wrapper, when every key has it and the rest fits `own`.
+
+    DistributedDataParallel and DataParallel save `module.<name>`, torch.compile saves `_orig_mod.<name>`.
+    """
+    for prefix in ("module.", "_orig_mod."):
+        if all(k.startswith(prefix) for k in state) and not any(k.startswith(prefix) for k in own):
+            return unwrapped({k[len(prefix):]: v for k, v in state.items()}, own)  # compiled inside DDP: both
+    return state

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -25,9 +26,29 @@ def decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # every byte decodes as Latin-1; ids with accents then show as written in that code page
-        warnings.warn(f"{name} is not UTF-8; read it as Latin-1.", stacklevel=3)
-        return raw.decode("latin-1")
+        pass
+    fix = "if its text looks wrong, save it as UTF-8 (Excel: Save As, 'CSV UTF-8')"
+    if looks_gbk(raw):
+        # Excel on a Chinese system saves CSV files in GBK: Chinese labels must not become Latin-1 noise
+        warnings.warn(f"{name} is not UTF-8; read it as GB18030 (Chinese Excel's encoding); {fix}.", stacklevel=3)
+        return raw.decode("gb18030")
+    # every byte decodes as Latin-1; ids with accents then show as written in that code page
+    warnings.warn(f"{name} is not UTF-8; read it as Latin-1; {fix}.", stacklevel=3)
+    return raw.decode("latin-1")
+
+
+def looks_gbk(raw: bytes) -> bool:
+    """Whether non-UTF-8 bytes read as Chinese text: valid GB18030 whose non-ASCII bytes come in pairs.
+
+    A Chinese character is two bytes above 0x80 in GBK, while Latin-1 text has lone accented letters
+    between ASCII ones, so runs of odd length (or invalid pairs) mean Latin-1.
+    """
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    runs = [len(m) for m in re.findall(rb"[\x80-\xff]+", raw)]
+    return bool(runs) and all(n % 2 == 0 for n in runs)
 
 
 def delimiter(lines: list[str]) -> str:

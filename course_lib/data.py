@@ -71,6 +71,7 @@ class FilesDataset(Dataset):
                  classes: list[str], cache: ImageCache | None = None, skip_bad: bool = False):
         self.fnames, self.y, self.tfm, self.path = np.array(fnames, dtype=object), y, tfm, Path(path)
         self.classes, self.cache, self.skip_bad = classes, cache, skip_bad
+        self.no_skip = False  # skip_bad_images was asked for, but this set (validation, test) cannot skip
 
     def __len__(self) -> int:
         return len(self.fnames)
@@ -93,16 +94,29 @@ class FilesDataset(Dataset):
                 raise BadImageError(self.path / self.fnames[i], GONE) from e
         except BadImageError as e:
             if not self.skip_bad:
-                raise
+                raise self.unskipped(e) from e
             warnings.warn(f"skip_bad_images: skipped {e.fn} ({e.reason})", stacklevel=2)
             return None  # dropped by the loader's collate: the batch is one image smaller
         y = -1 if self.y is None else self.y[i]  # a placeholder the loaders never expose as a label
         return x, y
 
-    def with_tfm(self, tfm: Tfms) -> "FilesDataset":
-        """The same files with another pipeline (e.g. validation images with training augmentation)."""
-        # skipping is for the shuffled training set only: elsewhere predictions must line up with labels
-        return FilesDataset(self.fnames, self.y, tfm, self.path, self.classes, self.cache)
+    def unskipped(self, e: BadImageError) -> BadImageError:
+        """The error for a bad image this set cannot skip; says why when skip_bad_images was asked for."""
+        if not self.no_skip or e.fn is None:
+            return e
+        return BadImageError(e.fn, f"{e.reason}. skip_bad_images skips training images only: every validation "
+                                   f"and test image needs its prediction (a submission needs a row for each), so "
+                                   f"move it aside and build the data again")
+
+    def with_tfm(self, tfm: Tfms, skip_bad: bool = False) -> "FilesDataset":
+        """The same files with another pipeline (e.g. validation images with training augmentation).
+
+        Skipping is for training images only (the shuffled set, and `skip_bad` for its precompute pass, whose
+        loader hands back the labels of the images kept): elsewhere predictions must line up with labels.
+        """
+        ds = FilesDataset(self.fnames, self.y, tfm, self.path, self.classes, self.cache, skip_bad=skip_bad)
+        ds.no_skip = self.no_skip or (self.skip_bad and not skip_bad)
+        return ds
 
     def __repr__(self) -> str:
         return f"FilesDataset({len(self)} images from {self.path}, {self.tfm})"
@@ -137,7 +151,10 @@ class ImageClassifierData:
         self.trn_ds = FilesDataset(trn[0], trn[1], trn_tfm, self.path, self.classes, c, skip_bad=skip_bad_images)
         self.val_ds = FilesDataset(val[0], val[1], val_tfm, self.path, self.classes, c)
         self.test_ds = FilesDataset(test, None, val_tfm, self.path, self.classes, c) if test is not None else None
-        self.fix_ds = self.trn_ds.with_tfm(val_tfm)
+        for ds in (self.val_ds, self.test_ds):
+            if ds is not None:
+                ds.no_skip = skip_bad_images
+        self.fix_ds = self.trn_ds.with_tfm(val_tfm, skip_bad=skip_bad_images)
         self.aug_ds = self.val_ds.with_tfm(trn_tfm)
         self.test_aug_ds = self.test_ds.with_tfm(trn_tfm) if self.test_ds is not None else None
         self._dls: dict[str, DataLoader] = {}
@@ -245,9 +262,11 @@ class ImageClassifierData:
         drop_last = shuffle and len(ds) % self.bs == 1
         # fork explicitly: newer Pythons default to forkserver, which re-imports the user's script
         ctx = mp.get_context("fork") if nw > 0 and sys.platform.startswith("linux") else None
+        skipping = getattr(ds, "skip_bad", False)
+        collate = (collate_skipping if shuffle else collate_kept) if skipping else None
         return DataLoader(ds, batch_size=self.bs, shuffle=shuffle, num_workers=nw, drop_last=drop_last,
                           persistent_workers=nw > 0, pin_memory=torch.cuda.is_available(),
-                          multiprocessing_context=ctx, collate_fn=collate_skipping if getattr(ds, "skip_bad", False) else None)
+                          multiprocessing_context=ctx, collate_fn=collate)
 
     def set_workers(self, n: int, auto: bool = False) -> None:
         """Load with `n` worker processes from now on (the next loaders asked for); `auto`: still course_lib's choice."""
@@ -285,9 +304,9 @@ class ImageClassifierData:
                 for i in range(len(ds)):
                     try:
                         ds.get_x(i)
-                    except BadImageError:
+                    except BadImageError as e:
                         if not ds.skip_bad:  # only the training set skips; elsewhere it stays an error
-                            raise
+                            raise ds.unskipped(e) from e
                         # left out of the cache: the loader meets it again, warns and skips it as without cache
                     pbar.update()
 
@@ -331,6 +350,12 @@ def collate_skipping(batch: list):
     """
     batch = [b for b in batch if b is not None]
     return default_collate(batch) if len(batch) >= 2 else None
+
+
+def collate_kept(batch: list):
+    """default_collate of the items an in-order pass kept (None when it kept none); each keeps its own label."""
+    batch = [b for b in batch if b is not None]
+    return default_collate(batch) if batch else None
 
 
 def _check_tfms(tfms) -> tuple[Tfms, Tfms]:

@@ -1,6 +1,7 @@
 """Reading images robustly: one `open_image` for every odd file a classroom produces."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -12,6 +13,10 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMG_EXTS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"})
+# photo formats that need a codec this Python may lack: read when it is there, otherwise announced, never
+# silently left out (a folder of iPhone photos is all .heic)
+PLUGIN_EXTS = {".heic": "HEIC", ".heif": "HEIC", ".avif": "AVIF"}
+RAW_EXTS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf"})  # camera raw: never read
 SKIP_NAMES = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 
 
@@ -39,9 +44,54 @@ class BadImageError(OSError):
         )
 
 
+@functools.cache
+def codec(fmt: str) -> bool:
+    """Whether this Python reads `fmt` ("HEIC" through pillow-heif, registered on first use; "AVIF" in Pillow)."""
+    if fmt == "HEIC":
+        try:
+            import pillow_heif  # optional: pip install pillow-heif (or course_lib[heic])
+        except ImportError:
+            return False
+        pillow_heif.register_heif_opener()
+        return True
+    from PIL import features
+    return bool(features.check("avif")) if "avif" in features.get_supported_modules() else False
+
+
+def readable_exts() -> frozenset[str]:
+    """The image extensions this Python can decode: IMG_EXTS plus .heic/.heif/.avif where their codec is there."""
+    return IMG_EXTS | {e for e, fmt in PLUGIN_EXTS.items() if codec(fmt)}
+
+
+def unread_why(ext: str) -> str | None:
+    """Why photos with extension `ext` are not read here, with the fix; None when they are read or not photos."""
+    ext = ext.lower()
+    if ext in PLUGIN_EXTS and not codec(PLUGIN_EXTS[ext]):
+        if PLUGIN_EXTS[ext] == "HEIC":
+            return ("this Python cannot read HEIC photos (the iPhone's format): pip install pillow-heif, then build "
+                    "the data again, or convert them to JPEG")
+        return "this Pillow cannot read AVIF: pip install -U pillow (11.3 or later), or convert them to JPEG"
+    if ext in RAW_EXTS:
+        return "camera raw files are not read: export them as JPEG"
+    return None
+
+
 def is_image_file(p: Path) -> bool:
     """True for a visible file with an image extension (hidden files and notebook checkpoints skipped)."""
-    return p.suffix.lower() in IMG_EXTS and not p.name.startswith(".") and p.is_file()
+    return p.suffix.lower() in readable_exts() and not p.name.startswith(".") and p.is_file()
+
+
+def unread_photos(files: list[Path]) -> str | None:
+    """A sentence on the photos among `files` that this Python cannot read (count, extensions, fix), or None."""
+    by_why: dict[str, list[Path]] = {}
+    for f in files:
+        why = None if f.name.startswith(".") else unread_why(f.suffix)
+        if why:
+            by_why.setdefault(why, []).append(f)
+    if not by_why:
+        return None
+    return "; ".join(f"{len(fs)} {'/'.join(sorted({f.suffix for f in fs}))} file(s) left out (first: {fs[0].name}): "
+                     f"{why}" for why, fs in by_why.items())
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
@@ -93,6 +143,8 @@ def open_image(fn: str | os.PathLike, min_side: int | None = None) -> Image.Imag
     reduced by a whole factor (block averages). The shorter side always stays >= min_side.
     """
     fn = Path(fn)
+    if why := unread_why(fn.suffix):  # codec() also registers pillow-heif, in a loader worker too
+        raise BadImageError(fn, why)
     try:
         with Image.open(fn) as img:
             if min_side and img.format == "JPEG":
@@ -140,7 +192,8 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
         for name in sorted(files):
             fn = Path(root) / name
             link = _broken_link(fn)
-            if not (is_image_file(fn) or link):
+            # a photo of a format this Python cannot decode is reported, with the fix, not passed over
+            if not (is_image_file(fn) or link or (unread_why(fn.suffix) and not name.startswith("."))):
                 continue
             # a broken link resolves to its missing target: where the link itself lies tells if it is quarantined
             where = fn.parent.resolve() / fn.name if link else fn.resolve()
@@ -174,7 +227,7 @@ def verify_images(path: str | os.PathLike, quarantine: str | os.PathLike | None 
 
 def _broken_link(fn: Path) -> str | None:
     """Why `fn` is a symbolic link that cannot be followed, for an image name (hidden ones skipped); else None."""
-    if fn.suffix.lower() not in IMG_EXTS or fn.name.startswith(".") or not fn.is_symlink():
+    if fn.suffix.lower() not in readable_exts() or fn.name.startswith(".") or not fn.is_symlink():
         return None
     try:
         fn.stat()

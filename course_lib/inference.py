@@ -97,7 +97,8 @@ def _named_failures(batches: Iterable):
     k = 0
     try:
         for k, b in enumerate(batches, 1):
-            yield b
+            if b is not None:  # every image of it unreadable and skipped (the training set's precompute pass)
+                yield b
     except BadImageError as e:
         raise BadImageError(f"{e} [predicting, batch {k + 1}; nothing was returned]") from e
 

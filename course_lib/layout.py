@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from .images import list_dirs, list_images
+from .images import list_dirs, list_images, unread_photos
 
 
 class DataLayoutError(ValueError):
@@ -47,7 +47,7 @@ def class_folders(trn_dir: Path, val_dir: Path, trn_name: str, val_name: str) ->
 def folder_items(d: Path, classes: list[str], root: Path, allow_empty: bool = False
                  ) -> tuple[list[str], np.ndarray]:
     """(file names relative to root, class indices) of the images in d/<class>/ for each class."""
-    fnames, y, empty = [], [], []
+    fnames, y, empty, unread = [], [], [], []
     for k, c in enumerate(classes):
         cd = d / c
         sub = list_dirs(cd)
@@ -60,12 +60,17 @@ def folder_items(d: Path, classes: list[str], root: Path, allow_empty: bool = Fa
         if broken:  # a link whose target is gone would otherwise vanish from the data set without a word
             warnings.warn(f"{cd}: {len(broken)} link(s) point to files that do not exist (first: {broken[0].name}); "
                           f"left out.", stacklevel=4)
+        if why := unread_photos(sorted(cd.iterdir())):
+            unread.append(f"{cd}: {why}")
         if not files:
             empty.append(str(cd))
         fnames += [str(PurePosixPath(f.relative_to(root).as_posix())) for f in files]
         y += [k] * len(files)
     if empty and not allow_empty:
-        raise DataLayoutError(f"Empty class folder(s): {', '.join(empty)}. Each class needs at least one image.")
+        raise DataLayoutError(f"Empty class folder(s): {', '.join(empty)}. Each class needs at least one image."
+                              + "".join(f" {u}." for u in unread))
+    for u in unread:
+        warnings.warn(u + ".", stacklevel=4)
     return fnames, np.array(y, dtype=np.int64)
 
 
@@ -75,7 +80,12 @@ def unlabelled_items(path: Path, test_name: str | None) -> list[str] | None:
         return None
     d = need_dir(path, test_name)
     files = list_images(d)
+    why = unread_photos(sorted(d.iterdir()))
+    if why and files:  # a submission would silently miss those test images
+        warnings.warn(f"{d}: {why}.", stacklevel=4)
     if not files:
+        if why:
+            raise DataLayoutError(f"The test folder {d} holds no image this Python can read: {why}.")
         sub = [s.name for s in list_dirs(d)]
         hint = (f" It holds the folders {sub[:5]}: a test set is one flat folder of unlabelled images. To score "
                 f"labelled images, use them as the validation set (val_name={test_name!r})." if sub else "")

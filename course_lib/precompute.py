@@ -70,9 +70,10 @@ def cache_key(arch: str, data, body: torch.nn.Module, dtype: torch.dtype | None 
     return h.hexdigest()[:16]
 
 
-def compute_features(learn, dl: DataLoader, desc: str = "precompute") -> torch.Tensor:
-    """The frozen body's pooled output over a loader (no shuffling, validation transforms), on the CPU."""
-    return run_batches(learn, progress_bar(dl, desc=desc, leave=False, unit="batch"), fn=learn.model.features, act=False)[0]
+def compute_features(learn, dl: DataLoader, desc: str = "precompute") -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(the frozen body's pooled output, labels) over a loader (in order, validation transforms), on the CPU."""
+    return run_batches(learn, progress_bar(dl, desc=desc, leave=False, unit="batch"), fn=learn.model.features,
+                       act=False)
 
 
 class ActivationCache:
@@ -104,7 +105,13 @@ class ActivationCache:
             print(say("precompute.computing", n_trn=len(data.trn_ds), n_val=len(data.val_ds),
                       where=shown_path(fn.parent)))
             sets = (("trn", "train", data.fix_dl), ("val", "valid", data.val_dl), ("test", "test", data.test_dl))
-            acts = {k: compute_features(learn, dl, f"precompute {label}") for k, label, dl in sets if dl is not None}
+            acts = {}
+            for k, label, dl in sets:
+                if dl is not None:
+                    acts[k], y = compute_features(learn, dl, f"precompute {label}")
+                    if k == "trn" and len(acts[k]) < len(data.trn_ds):
+                        # skip_bad_images left unreadable training images out: keep the labels of those kept
+                        acts["trn_y"] = y
             self.built = True
             try:
                 atomic_save(acts, fn)
@@ -153,5 +160,7 @@ class TensorLoader:
 
 def act_loaders(acts: dict, data) -> tuple[TensorLoader, TensorLoader]:
     """(train, valid) loaders over cached activations with the data's labels and batch size."""
-    return (TensorLoader(acts["trn"], torch.as_tensor(data.trn_ds.y), data.bs, shuffle=True),
+    y = acts.get("trn_y")  # present when unreadable training images were skipped
+    y = torch.as_tensor(data.trn_ds.y) if y is None else y
+    return (TensorLoader(acts["trn"], y, data.bs, shuffle=True),
             TensorLoader(acts["val"], torch.as_tensor(data.val_ds.y), data.bs))

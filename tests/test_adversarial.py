@@ -15,8 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
-from course_lib import (ConvLearner, DataLayoutError, ImageClassifierData, open_image, tfms_from_model,
-                        verify_images)
+from course_lib import (BadImageError, ConvLearner, DataLayoutError, ImageClassifierData, open_image,
+                        tfms_from_model, verify_images)
 from course_lib.checkpoint import STALE_TMP_S, CheckpointError, atomic_save, read_checkpoint
 from course_lib.submission import SubmissionError, check_submission, make_submission
 
@@ -100,7 +100,6 @@ def test_a_float_tiff_with_a_nan_pixel_keeps_its_picture(tmp_path):
         img = np.asarray(open_image(fn))
     assert img.shape == (24, 32, 3) and img[0, -1].max() == 255 and img[0, 0].max() == 0  # scaled, not black
     Image.fromarray(np.full((4, 4), np.nan, np.float32), "F").save(tmp_path / "nan.tif")
-    from course_lib import BadImageError
     with pytest.raises(BadImageError, match="every pixel is NaN"):
         open_image(tmp_path / "nan.tif")
 
@@ -130,9 +129,36 @@ def test_cache_fill_skips_bad_training_images_when_asked(tmp_path, image_folder)
         learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
         assert len(learn.fit(1e-2, 1)) == 2
     (root / "valid" / "cats" / "cat.0.jpg").write_bytes(b"broken")  # validation never skips
-    from course_lib import BadImageError
     with pytest.raises(BadImageError, match="cat.0.jpg"):
         ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0, cache=True, skip_bad_images=True)
+
+
+def test_skip_bad_images_covers_the_precompute_pass_and_says_what_it_cannot_skip(tmp_path, image_folder):
+    # the lesson starts with precompute=True: a corrupt training photo must be skipped there too, with the
+    # cached activations still lined up with their labels
+    root = image_folder(tmp_path / "d", n_train=4, n_valid=2, n_test=2)
+    (root / "train" / "cats" / "cat.1.jpg").write_bytes(b"not a jpeg")
+    data = ImageClassifierData.from_paths(root, bs=3, tfms=TFMS, num_workers=0, skip_bad_images=True,
+                                          test_name="test1")
+    learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu", precompute=True)
+    with pytest.warns(UserWarning, match="skipped .*cat.1.jpg"):
+        res = learn.fit(1e-2, 1)
+    assert np.isfinite(res).all()
+    acts = learn.acts.get(learn)
+    kept = [i for i, f in enumerate(data.trn_ds.fnames) if not f.endswith("cats/cat.1.jpg")]
+    assert len(kept) == 7 and acts["trn"].shape[0] == 7
+    assert acts["trn_y"].tolist() == data.trn_y[kept].tolist()
+    # the features of each kept image are those of that image: compare with a data set that never had it
+    (root / "train" / "cats" / "cat.1.jpg").unlink()
+    clean = ImageClassifierData.from_paths(root, bs=3, tfms=TFMS, num_workers=0, test_name="test1")
+    from course_lib.precompute import compute_features
+    ref, ref_y = compute_features(learn, clean.fix_dl)
+    assert ref_y.tolist() == acts["trn_y"].tolist()
+    assert torch.allclose(acts["trn"], ref, atol=1e-4)
+    # a bad test image cannot be skipped (a submission needs its row): the error says so
+    (root / "test1" / "0.jpg").write_bytes(b"broken")
+    with pytest.raises(BadImageError, match="skip_bad_images skips training images only.*a row for each"):
+        learn.predict(is_test=True)
 
 
 def test_verify_images_refuses_a_quarantine_that_holds_the_scanned_folder(tmp_path, image_folder):
@@ -213,7 +239,6 @@ def test_command_line_refuses_zero_instead_of_using_its_default(args, words):
 # ---------------------------------------------------------------- errors from loader worker processes
 @pytest.mark.slow  # worker processes start
 def test_an_unreadable_image_read_in_a_worker_has_the_same_first_line_everywhere(tiny_path):
-    from course_lib import BadImageError
     data = ImageClassifierData.from_paths(tiny_path, bs=8, tfms=tfms_from_model("resnet_mini", 32), num_workers=1,
                                           test_name="test1")
     (tiny_path / data.val_ds.fnames[0]).write_bytes(b"nope")
@@ -357,7 +382,6 @@ def test_a_test_folder_with_class_folders_gets_the_fix(tmp_path, image_folder):
 
 # ---------------------------------------------------------------- files changing under a running job
 def test_an_image_removed_after_the_data_was_built(tmp_path, image_folder):
-    from course_lib import BadImageError
     root = image_folder(tmp_path / "d", n_train=4, n_valid=2)
     data = ImageClassifierData.from_paths(root, bs=4, tfms=TFMS, num_workers=0)
     learn = ConvLearner.pretrained("resnet_mini", data, pretrained=False, device="cpu")
@@ -396,6 +420,32 @@ def test_checkpoints_from_other_settings(tiny_data, tmp_path):
         fresh.load(tmp_path / "plain.pt")
     for k, v in fresh.model.state_dict().items():
         assert torch.equal(v, ck["model"][k]), k
+
+
+
+def test_checkpoints_written_by_other_programs(tiny_data, tmp_path):
+    learn = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu")
+    sd = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    models = learn.models_path
+    models.mkdir(exist_ok=True)
+    # DDP / DataParallel ('module.'), torch.compile ('_orig_mod.'), both, and a training script's dict
+    torch.save({f"module.{k}": v for k, v in sd.items()}, models / "ddp.pth")
+    torch.save({f"_orig_mod.{k}": v for k, v in sd.items()}, models / "compiled.pt")
+    torch.save({f"module._orig_mod.{k}": v for k, v in sd.items()}, models / "both.pt")
+    torch.save({"epoch": 3, "model_state_dict": sd, "lr": 0.01}, models / "script.pt")
+    for name in ("ddp.pth", "compiled", "both", "script"):
+        fresh = ConvLearner.pretrained("resnet_mini", tiny_data, pretrained=False, device="cpu")
+        with pytest.warns(UserWarning, match="plain state dict"):
+            fresh.load(name)
+        assert all(torch.equal(v, sd[k]) for k, v in fresh.model.state_dict().items()), name
+    # a prefix that is not a wrapper's still gets the list of what differs
+    torch.save({f"net.{k}": v for k, v in sd.items()}, models / "other.pt")
+    with pytest.raises(CheckpointError, match="only in the file \\(first: net\\."):
+        learn.load("other")
+    # fastai 0.7's models/224_all.h5 beside ours: named, and why it cannot be loaded
+    (models / "224_all.h5").write_bytes(b"x")
+    with pytest.raises(FileNotFoundError, match="also holds \\['224_all.h5', 'ddp.pth'\\].*fastai 0.7 checkpoints"):
+        learn.load("224_all")
 
 
 # ---------------------------------------------------------------- more arguments

@@ -400,3 +400,72 @@ def test_animated_webp_gives_first_frame(tmp_path):
     img = open_image(fn)
     assert img.mode == "RGB" and img.size == (20, 16)
     assert img.getpixel((5, 5))[0] > 200 and img.getpixel((5, 5))[2] < 50
+
+
+@pytest.mark.parametrize("ext", [".heic", ".avif"])
+def test_heic_and_avif_photos_are_read(tmp_path, ext):
+    # an iPhone's photos are HEIC; pillow-heif (a dependency) and Pillow's AVIF codec read them like JPEGs
+    fn = tmp_path / f"IMG_0001{ext}"
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(fn)
+    assert is_image_file(fn) and list_images(tmp_path) == [fn]
+    img = open_image(fn)
+    assert img.size == (40, 30) and img.mode == "RGB"
+    assert abs(px(img, (20, 15))[0] - 200) < 20
+    assert verify_images(tmp_path) == []
+
+
+@pytest.fixture
+def no_heic_codec(monkeypatch):
+    """This Python without pillow-heif: HEIC photos cannot be decoded."""
+    import course_lib.images as images
+    monkeypatch.setattr(images, "codec", lambda fmt: fmt != "HEIC")
+
+
+def heic_folder(root: Path, n_heic: int) -> Path:
+    """train/valid with cats and dogs, 3 JPEGs each, and `n_heic` of train/cats renamed to .heic."""
+    for split in ("train", "valid"):
+        for c in ("cats", "dogs"):
+            for i in range(3):
+                good_jpeg(root / split / c / f"{c[:-1]}.{i}.jpg", seed=i + 10 * (split == "valid"))
+    for f in sorted((root / "train" / "cats").iterdir())[:n_heic]:
+        f.rename(f.with_suffix(".heic"))
+    return root
+
+
+def test_photos_this_python_cannot_decode_are_announced_not_dropped(tmp_path, no_heic_codec):
+    from course_lib import ImageClassifierData, tfms_from_model
+    from course_lib.layout import DataLayoutError
+    tfms = tfms_from_model("resnet_mini", 16)
+    p = heic_folder(tmp_path / "mixed", 2)
+    with pytest.warns(UserWarning, match=r"cats: 2 \.heic file\(s\) left out \(first: cat\.0\.heic\): .*pip install "
+                                         r"pillow-heif"):
+        d = ImageClassifierData.from_paths(p, bs=2, tfms=tfms, num_workers=0)
+    assert len(d.trn_ds) == 4
+    # a class of HEIC photos only: the error says why the folder counts as empty
+    p = heic_folder(tmp_path / "only", 3)
+    with pytest.raises(DataLayoutError, match=r"Empty class folder.*3 \.heic file\(s\) left out.*pillow-heif"):
+        ImageClassifierData.from_paths(p, bs=2, tfms=tfms, num_workers=0)
+    # verify_images lists them with the same fix, and open_image (the from_csv path) says it too
+    bad = verify_images(p)
+    assert [f.name for f, _ in bad] == ["cat.0.heic", "cat.1.heic", "cat.2.heic"]
+    assert all("pip install pillow-heif" in why for _, why in bad)
+    with pytest.raises(BadImageError, match="cannot read HEIC"):
+        open_image(p / "train" / "cats" / "cat.0.heic")
+    # camera raw files too: named, never silently skipped
+    (p / "train" / "dogs" / "DSC_1.NEF").write_bytes(b"raw")
+    assert any(f.name == "DSC_1.NEF" and "export them as JPEG" in why for f, why in verify_images(p))
+
+
+def test_a_test_folder_with_undecodable_photos_says_so(tmp_path, no_heic_codec):
+    from course_lib import ImageClassifierData, tfms_from_model
+    from course_lib.layout import DataLayoutError
+    p = heic_folder(tmp_path, 0)
+    good_jpeg(p / "test" / "a.jpg")
+    good_jpeg(p / "test" / "b.jpg").rename(p / "test" / "b.heic")
+    tfms = tfms_from_model("resnet_mini", 16)
+    with pytest.warns(UserWarning, match=r"test: 1 \.heic file\(s\) left out \(first: b\.heic\)"):
+        d = ImageClassifierData.from_paths(p, bs=2, tfms=tfms, num_workers=0, test_name="test")
+    assert len(d.test_ds) == 1
+    (p / "test" / "a.jpg").rename(p / "test" / "a.heic")
+    with pytest.raises(DataLayoutError, match=r"holds no image this Python can read: 2 \.heic"):
+        ImageClassifierData.from_paths(p, bs=2, tfms=tfms, num_workers=0, test_name="test")

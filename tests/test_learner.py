@@ -480,8 +480,11 @@ def test_skip_bad_images_trains_on_and_warns(tiny_path):
     with pytest.warns(UserWarning, match="skipped .*cat.[012].jpg"):
         res = learn.fit(1e-2, 1)
     assert len(res) == 2
-    # validation and precompute never skip: their predictions must line up with the labels
-    assert not data.fix_ds.skip_bad and not data.val_ds.skip_bad
+    # validation never skips: its predictions must line up with the labels. The precompute pass over the
+    # training images skips in order and keeps each label with its image (collate_kept)
+    from course_lib.data import collate_kept
+    assert not data.val_ds.skip_bad and data.val_ds.no_skip
+    assert data.fix_ds.skip_bad and data.fix_dl.collate_fn is collate_kept
     assert data.resize_to(48).skip_bad_images
 
 
