@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,8 @@ import pandas as pd
 
 from . import ConvLearner, ImageClassifierData, accuracy_np, set_seed, tfms_from_model, transforms_side_on
 from . import datasets
+from .archs import arch_name
+from .checkpoint import CheckpointError
 from .datasets import find_real
 from .devices import default_device
 from .lang import say, speaking
@@ -78,6 +81,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--lr must be above 0, got {a.lr}")
     if a.budget is not None and not a.budget > 0:
         p.error(f"--budget is in minutes and must be above 0, got {a.budget}")
+    if a.arch is not None:
+        try:
+            arch_name(a.arch)
+        except ValueError as e:
+            p.error(str(e))
     if a.download and (not a.full or a.data is not None):
         p.error("--download goes with --full (it fetches data/dogscats); "
                 "for other data sets: python -m course_lib.datasets --download NAME")
@@ -344,11 +352,18 @@ def _rates(lrs: np.ndarray) -> str:
 
 
 def cli() -> None:
-    """Console entry point: run `main`, exit 130 on Ctrl-C."""
+    """Console entry point: run `main`; exit 130 on Ctrl-C, and 1 with the message alone for a problem with the
+    data, the files or the settings (each names the file, the count or the fix; COURSE_LIB_DEBUG=1 shows the
+    traceback too)."""
     try:
         main()
     except KeyboardInterrupt:
         sys.exit(130)
+    except (ValueError, OSError, CheckpointError, FloatingPointError) as e:
+        if os.environ.get("COURSE_LIB_DEBUG"):
+            raise
+        print(f"course_lib: error: {e}\n(COURSE_LIB_DEBUG=1 shows where it happened)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

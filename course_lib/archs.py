@@ -76,7 +76,12 @@ ALIASES = {"resnext50": "resnext50_32x4d", "dn121": "densenet121"}
 
 
 def arch_stats(arch) -> tuple:
-    """(mean, std) the architecture's pretrained weights expect; ImageNet's for anything unknown."""
+    """(mean, std) the architecture's pretrained weights expect; ImageNet's for an unknown constructor.
+
+    A name must be known: a typo ('resnet43') would otherwise pass here and fail only at ConvLearner.
+    """
+    if isinstance(arch, str):
+        arch_name(arch)
     name = arch if isinstance(arch, str) else getattr(arch, "__name__", None)
     name = ALIASES.get(name, name)
     if name in ARCHS:

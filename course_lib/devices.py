@@ -11,11 +11,43 @@ import torch
 import torch.nn as nn
 
 
+def resolve_device(device: str | torch.device, source: str = "device") -> torch.device:
+    """`device` as a torch.device that this machine has, or an error saying which devices it has.
+
+    Notebooks written for a GPU say device='cuda'; on a laptop that used to fail deep inside torch ("Found no
+    NVIDIA driver") at the first tensor moved, after the data was built.
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"{source}={device!r} is not a device name; use 'cpu', 'cuda' (or 'cuda:1'), or 'mps', "
+                         f"or leave it out to use the best one here ({_best()}).") from e
+    have = {"cpu": True, "cuda": torch.cuda.is_available(),
+            "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if dev.type in have and not have[dev.type]:
+        raise ValueError(f"{source}={device!r}, but this machine has no {dev.type.upper()} device (PyTorch "
+                         f"{torch.__version__} sees none). Leave it out to use the best one here ({_best()}), "
+                         f"or pass device='cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{source}={device!r}, but this machine has {torch.cuda.device_count()} CUDA device(s), "
+                         f"numbered from 0.")
+    return dev
+
+
+def _best() -> str:
+    """The device default_device would choose without COURSE_LIB_DEVICE, as a name."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
 def default_device() -> torch.device:
     """CUDA when present, then Apple MPS, else CPU; COURSE_LIB_DEVICE overrides (e.g. 'cpu')."""
     env = os.environ.get("COURSE_LIB_DEVICE")
     if env:
-        return torch.device(env)
+        return resolve_device(env, "COURSE_LIB_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():

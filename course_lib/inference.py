@@ -131,9 +131,9 @@ def tta(learn, n_aug: int = 4, is_test: bool = False, seed: int | None = None, a
     `random`, so `set_seed` at the top of a notebook makes TTA repeatable too. The model's
     train/eval modes and the global random states are put back afterwards, also after Ctrl-C.
     """
+    if isinstance(n_aug, bool) or not isinstance(n_aug, (int, np.integer)) or n_aug < 0:
+        raise ValueError(f"n_aug must be a whole number >= 0 (the number of augmented passes); got {n_aug!r}.")
     n_aug = int(n_aug)
-    if n_aug < 0:
-        raise ValueError(f"n_aug must be >= 0 (the number of augmented passes); got {n_aug}.")
     data = learn.data
     plain_ds = data.test_ds if is_test else data.val_ds
     aug_ds = data.test_aug_ds if is_test else data.aug_ds

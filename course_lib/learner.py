@@ -15,7 +15,7 @@ from .callback import (Callback, CancelBatchException, CancelEpochException, Can
                        frame)
 from .callbacks import (DistributedCallback, LossGuard, LRFinder, ParamScheduler, ProgressCallback, Recorder,
                         SaveCallback)
-from .devices import amp_dtype, default_device, nhwc, to_device
+from .devices import amp_dtype, default_device, nhwc, resolve_device, to_device
 from .images import BadImageError
 from .metrics import accuracy
 from .precision import Precision
@@ -68,7 +68,7 @@ class Learner:
     def __init__(self, model: nn.Module, data, loss_func: Callable | None = None, groups: list[nn.Module] | None = None,
                  metrics: Sequence[Callable] | None = None, cbs: Iterable[Callback] = (),
                  device: str | torch.device | None = None, momentum: float = 0.9, amp: bool | None = None):
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = resolve_device(device) if device is not None else default_device()
         self.model, self.data = model.to(self.device), data
         if nhwc(self.device):
             self.model = self.model.to(memory_format=torch.channels_last)  # tensor cores and oneDNN prefer NHWC

@@ -87,7 +87,8 @@ def warmup_cosine(t: int, total: int, lr_max: float, pct: float = 0.2) -> float:
 def find_lrs(start_lr: float, end_lr: float, num_it: int, linear: bool = False) -> np.ndarray:
     """The lr_find sweep: `num_it` rates from start to end, geometric (default) or linear."""
     if isinstance(num_it, bool) or not isinstance(num_it, (int, np.integer)) or num_it < 2:
-        raise ValueError(f"lr_find needs num_it >= 2 iterations, got {num_it!r}.")
+        raise ValueError(f"lr_find needs num_it, the number of batches to sweep, as a whole number >= 2; "
+                         f"got {num_it!r}.")
     if not (0 < start_lr < end_lr < math.inf):
         raise ValueError(f"lr_find sweeps from start_lr up to end_lr, both > 0: got start_lr={start_lr}, "
                          f"end_lr={end_lr} (the lesson's sweep is start_lr=1e-5, end_lr=10).")

@@ -24,7 +24,7 @@ RED = {"cats": 40, "dogs": 120, "fish": 200}  # each class has its own red level
 
 
 def tfms(sz: int = SZ, aug=transforms_side_on, max_zoom=1.1):
-    return tfms_from_model("any_arch", sz, aug_tfms=aug, max_zoom=max_zoom)
+    return tfms_from_model("resnet34", sz, aug_tfms=aug, max_zoom=max_zoom)
 
 
 def class_image(cls: str, i: int, w: int = 24, h: int = 20) -> Image.Image:

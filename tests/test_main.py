@@ -242,3 +242,23 @@ def test_lang_zh_prints_in_chinese_and_computes_the_same(tiny_path, capsys, chos
     assert "== summary" not in out_zh and "kept the model of" not in out_zh and "estimate: about" not in out_zh
     acc = f"{en.accuracy.iloc[-1]:.4f}"
     assert f"with TTA {acc}" in out_en and f"用了之后 {acc}" in out_zh
+
+
+def test_the_command_line_reports_a_users_mistake_without_a_traceback(tmp_path, capsys, monkeypatch):
+    import sys
+    import pytest
+    from course_lib.__main__ import cli
+    monkeypatch.setattr(sys, "argv", ["course_lib", "--data", str(tmp_path / "nowhere"), "--quick"])
+    with pytest.raises(SystemExit) as e:
+        cli()
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and "Traceback" not in err
+    assert f"course_lib: error: Data folder {tmp_path / 'nowhere'} does not exist" in err
+    monkeypatch.setenv("COURSE_LIB_DEBUG", "1")  # where it happened, for a bug report
+    with pytest.raises(FileNotFoundError):
+        cli()
+    # a misspelt architecture is a usage error before anything is built
+    monkeypatch.setattr(sys, "argv", ["course_lib", "--arch", "resnet43"])
+    with pytest.raises(SystemExit) as e:
+        cli()
+    assert e.value.code == 2 and "Unknown architecture 'resnet43'; available:" in capsys.readouterr().err

@@ -209,6 +209,33 @@ def test_arguments_tried_in_round_4_are_refused_with_what_is_allowed(folder):
         learn.unfreeze_to(1.5)
     with pytest.raises(ValueError, match="lr has 2 values but the model has 3 layer groups"):
         learn.fit([1e-3, 1e-2], 1)
-    with pytest.raises(ValueError, match="lr_find needs num_it >= 2"):
-        learn.lr_find(num_it=0)
+    for n in (0, 20.0):
+        with pytest.raises(ValueError, match=f"lr_find needs num_it, .* whole number >= 2; got {n}"):
+            learn.lr_find(num_it=n)
+    with pytest.raises(ValueError, match="n_aug must be a whole number >= 0.*got 2.5"):
+        learn.TTA(n_aug=2.5)  # used to run 2 augmented passes without a word
     assert np.isfinite(learn.fit(1e-3, 1)).all()  # and nothing of the above touched the learner
+
+
+def test_a_device_this_machine_lacks_or_a_misspelt_one_is_named_up_front(folder, monkeypatch):
+    from course_lib.devices import default_device
+    data = data_at(folder)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    # a notebook written for a GPU, run on a laptop: not torch's "Found no NVIDIA driver" at the first tensor
+    with pytest.raises(ValueError, match=r"device='cuda', but this machine has no CUDA device.*device='cpu'"):
+        ConvLearner.pretrained("resnet_mini", data, device="cuda")
+    with pytest.raises(ValueError, match=r"device='gpu' is not a device name; use 'cpu', 'cuda'"):
+        ConvLearner.pretrained("resnet_mini", data, device="gpu")
+    monkeypatch.setenv("COURSE_LIB_DEVICE", "cuda:0")
+    with pytest.raises(ValueError, match=r"COURSE_LIB_DEVICE='cuda:0', but this machine has no CUDA"):
+        default_device()
+    monkeypatch.setenv("COURSE_LIB_DEVICE", "cpu")
+    assert default_device().type == "cpu"
+
+
+def test_a_misspelt_architecture_is_refused_when_the_transforms_are_made():
+    # it used to get ImageNet's statistics here and fail only at ConvLearner.pretrained, after the data was built
+    with pytest.raises(ValueError, match="Unknown architecture 'resnet43'; available: .*resnet34"):
+        tfms_from_model("resnet43", 32)
+    import torchvision
+    assert tfms_from_model(torchvision.models.resnet34, 32)[1].stats == tfms_from_model("resnet34", 32)[1].stats

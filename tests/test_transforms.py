@@ -47,13 +47,13 @@ def unnorm(x: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize("train", [True, False])
 def test_output_shape_and_dtype(train):
-    trn, val = tfms_from_model("any_arch", 24, aug_tfms=transforms_side_on, max_zoom=1.1)
+    trn, val = tfms_from_model("resnet34", 24, aug_tfms=transforms_side_on, max_zoom=1.1)
     x = (trn if train else val)(textured())
     assert x.shape == (3, 24, 24) and x.dtype == torch.float32 and x.is_contiguous()
 
 
 def test_normalisation_uses_imagenet_stats():
-    _, val = tfms_from_model("any_arch", 8)
+    _, val = tfms_from_model("resnet34", 8)
     x = val(Image.new("RGB", (10, 8), (255, 128, 0)))
     want = (torch.tensor([255, 128, 0]).float().view(3, 1, 1) / 255 - MEAN) / STD
     torch.testing.assert_close(x, want.expand(3, 8, 8), rtol=0, atol=1e-6)
@@ -71,7 +71,7 @@ def test_arch_stats_override_imagenet():
 
 
 def test_validation_is_deterministic_and_centre_cropped():
-    _, val = tfms_from_model("any_arch", 32, aug_tfms=transforms_top_down, max_zoom=2)
+    _, val = tfms_from_model("resnet34", 32, aug_tfms=transforms_top_down, max_zoom=2)
     img = column_image(64, 32)  # shorter side already 32: no resize, only the centre crop
     a, b = val(img), val(img)
     torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -83,13 +83,13 @@ def test_validation_is_deterministic_and_centre_cropped():
 
 
 def test_validation_scales_shorter_side_to_sz():
-    _, val = tfms_from_model("any_arch", 16)
+    _, val = tfms_from_model("resnet34", 16)
     assert val.scale(textured(64, 32)).size == (32, 16)
     assert val.scale(textured(10, 20)).size == (16, 32)  # small images are enlarged
 
 
 def test_training_is_random_and_reproducible_with_set_seed():
-    trn, _ = tfms_from_model("any_arch", 24, aug_tfms=transforms_side_on, max_zoom=1.1)
+    trn, _ = tfms_from_model("resnet34", 24, aug_tfms=transforms_side_on, max_zoom=1.1)
     img = textured()
     set_seed(0)
     a = [trn(img) for _ in range(8)]
@@ -103,7 +103,7 @@ def test_training_is_random_and_reproducible_with_set_seed():
 
 
 def test_train_outputs_vary_over_many_calls():
-    trn, _ = tfms_from_model("any_arch", 16, aug_tfms=transforms_side_on, max_zoom=1.1)
+    trn, _ = tfms_from_model("resnet34", 16, aug_tfms=transforms_side_on, max_zoom=1.1)
     img = textured()
     random.seed(1)
     outs = torch.stack([trn(img) for _ in range(10)])
@@ -111,7 +111,7 @@ def test_train_outputs_vary_over_many_calls():
 
 
 def test_max_zoom_range():
-    trn, val = tfms_from_model("any_arch", 20, max_zoom=2.0)
+    trn, val = tfms_from_model("resnet34", 20, max_zoom=2.0)
     img = textured(100, 50)
     random.seed(0)
     sides = [min(trn.scale(img).size) for _ in range(400)]
@@ -119,19 +119,19 @@ def test_max_zoom_range():
     assert 0.15 < np.mean(np.array(sides) == 20) < 0.35  # zoom applies with probability 0.75
     assert max(sides) > 36
     assert {min(val.scale(img).size) for _ in range(20)} == {20}  # validation never zooms
-    trn_nz, _ = tfms_from_model("any_arch", 20)
+    trn_nz, _ = tfms_from_model("resnet34", 20)
     assert {min(trn_nz.scale(img).size) for _ in range(20)} == {20}
 
 
 def test_need_side_covers_the_largest_zoom():
-    trn, val = tfms_from_model("any_arch", 64, max_zoom=1.1)
+    trn, val = tfms_from_model("resnet34", 64, max_zoom=1.1)
     assert trn.need_side == math.ceil(64 * 1.1)
     assert val.need_side == trn.need_side  # both decode alike, so they can share one cache
-    assert tfms_from_model("any_arch", 64)[0].need_side == 64
+    assert tfms_from_model("resnet34", 64)[0].need_side == 64
 
 
 def test_random_crop_moves_and_stays_inside():
-    trn, _ = tfms_from_model("any_arch", 16)  # no augmentation, no zoom: only the random crop
+    trn, _ = tfms_from_model("resnet34", 16)  # no augmentation, no zoom: only the random crop
     img = column_image(40, 16)
     random.seed(0)
     lefts = set()
@@ -144,7 +144,7 @@ def test_random_crop_moves_and_stays_inside():
 
 
 def test_crop_type_center_for_training():
-    trn, _ = tfms_from_model("any_arch", 16, crop_type=CropType.CENTER)
+    trn, _ = tfms_from_model("resnet34", 16, crop_type=CropType.CENTER)
     got = unnorm(trn(column_image(40, 16))).round()
     assert got[0, 0].tolist() == list(range(12, 28))
 
@@ -154,7 +154,7 @@ def test_crop_type_no_squishes_the_whole_image(crop_type):
     a = np.zeros((10, 40, 3), np.uint8)
     a[:, :20, 0] = 255  # left half red
     a[:, 20:, 2] = 255  # right half blue
-    trn, val = tfms_from_model("any_arch", 16, crop_type=crop_type)
+    trn, val = tfms_from_model("resnet34", 16, crop_type=crop_type)
     assert val.crop_type is CropType.NO
     for tfm in (trn, val):
         got = unnorm(tfm(Image.fromarray(a)))
@@ -176,7 +176,7 @@ def test_pad_too_large_is_refused_up_front():
 
 
 def test_with_size_keeps_everything_but_sz():
-    trn, val = tfms_from_model("any_arch", 32, aug_tfms=transforms_top_down, max_zoom=1.3, pad=2)
+    trn, val = tfms_from_model("resnet34", 32, aug_tfms=transforms_top_down, max_zoom=1.3, pad=2)
     t2, v2 = trn.with_size(16), val.with_size(16)
     assert (t2.sz, v2.sz, trn.sz) == (16, 16, 32)
     for a, b in ((trn, t2), (val, v2)):
@@ -188,7 +188,7 @@ def test_with_size_keeps_everything_but_sz():
 def test_paths_and_pil_images_give_the_same_result(tmp_path):
     fn = tmp_path / "a.png"
     textured(80, 64).save(fn)
-    _, val = tfms_from_model("any_arch", 16)
+    _, val = tfms_from_model("resnet34", 16)
     torch.testing.assert_close(val(fn), val(str(fn)))
     torch.testing.assert_close(val(fn), val(open_image(fn, min_side=val.need_side)))  # what a path decodes to
     full = val(Image.open(fn))  # a full-size image (any mode) works too, and shows the same picture
@@ -196,7 +196,7 @@ def test_paths_and_pil_images_give_the_same_result(tmp_path):
 
 
 def test_non_rgb_pil_images_are_converted():
-    _, val = tfms_from_model("any_arch", 8)
+    _, val = tfms_from_model("resnet34", 8)
     torch.testing.assert_close(val(Image.new("L", (8, 8), 255)), val(Image.new("RGB", (8, 8), (255, 255, 255))))
     torch.testing.assert_close(val(Image.new("RGBA", (8, 8), (0, 0, 0, 0))), val(Image.new("RGB", (8, 8), "white")))
 
@@ -205,7 +205,7 @@ def test_bad_file_in_pipeline_raises_bad_image_error(tmp_path):
     fn = tmp_path / "train" / "cats" / "bad.jpg"
     fn.parent.mkdir(parents=True)
     fn.write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
-    trn, _ = tfms_from_model("any_arch", 16, aug_tfms=transforms_side_on)
+    trn, _ = tfms_from_model("resnet34", 16, aug_tfms=transforms_side_on)
     with pytest.raises(BadImageError, match="verify_images"):
         trn(fn)
 
@@ -213,7 +213,7 @@ def test_bad_file_in_pipeline_raises_bad_image_error(tmp_path):
 def test_draft_decode_is_smaller_but_gives_the_same_size(tmp_path):
     fn = tmp_path / "photo.jpg"
     textured(512, 384).save(fn, quality=95)
-    trn, val = tfms_from_model("any_arch", 64, aug_tfms=transforms_side_on, max_zoom=1.1)
+    trn, val = tfms_from_model("resnet34", 64, aug_tfms=transforms_side_on, max_zoom=1.1)
     assert open_image(fn, min_side=val.need_side).size < open_image(fn).size
     assert min(open_image(fn, min_side=trn.need_side).size) >= trn.need_side
     fast, full = val(fn), val(open_image(fn))  # reduced decode vs full decode
@@ -224,7 +224,7 @@ def test_draft_decode_is_smaller_but_gives_the_same_size(tmp_path):
 
 
 def test_repr_names_the_parts():
-    trn, val = tfms_from_model("any_arch", 32, aug_tfms=transforms_side_on, max_zoom=1.1)
+    trn, val = tfms_from_model("resnet34", 32, aug_tfms=transforms_side_on, max_zoom=1.1)
     assert "train" in repr(trn) and "RandomFlip" in repr(trn) and "sz=32" in repr(trn)
     assert "valid" in repr(val) and "aug=[none]" in repr(val)
 
@@ -353,7 +353,7 @@ def test_random_lighting_draws():
 
 def test_denorm_round_trip():
     a = np.asarray(textured(16, 16))
-    _, val = tfms_from_model("any_arch", 16)
+    _, val = tfms_from_model("resnet34", 16)
     x = val(Image.fromarray(a))
     back = denorm(x)
     assert back.shape == (16, 16, 3)
@@ -400,7 +400,7 @@ def test_pipeline_never_crashes(size, mode, sz, train, aug, max_zoom, crop_type,
     w, h = size
     pad = min(pad, sz - 1)  # reflection padding must stay under the image size
     img = make_image(mode, w, h, seed)
-    trn, val = tfms_from_model("any_arch", sz, aug_tfms=aug, max_zoom=max_zoom, pad=pad, crop_type=crop_type)
+    trn, val = tfms_from_model("resnet34", sz, aug_tfms=aug, max_zoom=max_zoom, pad=pad, crop_type=crop_type)
     random.seed(seed)
     x = (trn if train else val)(img)  # PIL images of any mode go straight in
     assert x.shape == (3, sz, sz) and x.dtype == torch.float32
@@ -412,7 +412,7 @@ def test_pipeline_never_crashes(size, mode, sz, train, aug, max_zoom, crop_type,
 def test_pipeline_from_jpeg_files_never_crashes(tmp_path_factory, size, mode, sz, seed):
     fn = tmp_path_factory.mktemp("fz") / "x.jpg"
     make_image(mode, *size, seed).save(fn)
-    trn, val = tfms_from_model("any_arch", sz, aug_tfms=transforms_side_on, max_zoom=1.1)
+    trn, val = tfms_from_model("resnet34", sz, aug_tfms=transforms_side_on, max_zoom=1.1)
     random.seed(seed)
     assert trn(fn).shape == val(fn).shape == (3, sz, sz)
 
