@@ -474,7 +474,9 @@ for c in data.classes:
 # %%
 if data.test_ds is not None:
     test_probs, _ = learn.TTA(is_test=True, average=True)
-    fn = make_submission(test_probs[:, data.classes.index("dogs")], data, learn.work_path / "subm" / "redux.csv")
+    # the label is P(dog): the class whose name starts with "dog" ("dogs", "Dog"), else the second one
+    dog = next((i for i, c in enumerate(data.classes) if c.lower().startswith("dog")), 1)
+    fn = make_submission(test_probs[:, dog], data, learn.work_path / "subm" / "redux.csv")
     report = check_submission(fn, sums_to_one=False)
     print(say("nb01.submission", fn=report.fn, n=report.n_rows))   # check_submission raised if it did not match
     display(pd.read_csv(fn).head(3).round(4))
