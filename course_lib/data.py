@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Dataset, default_collate
 from .devices import default_device
 from .images import BadImageError, open_image
 # MISSING_WORDS and read_labels_csv are re-exported: they were course_lib.data's before labels.py
-from .labels import MISSING_WORDS, encode, multi_label_choice, read_labels_csv  # noqa: F401
+from .labels import MISSING_WORDS, encode, image_names, multi_label_choice, read_labels_csv  # noqa: F401
 from .layout import (DataLayoutError, class_folders, folder_items, need_dir, unlabelled_items,
                      warn_shared_images)
 from .progress import progress_bar
@@ -196,7 +196,7 @@ class ImageClassifierData:
             csv_fname = path / csv_fname
         img_dir = need_dir(path, folder)
         ids, labels = read_labels_csv(csv_fname, skip_header, img_dir, suffix)
-        fnames = [f"{folder}/{i}{suffix}" for i in ids]
+        fnames = image_names(ids, folder, img_dir, suffix, csv_fname.name)
         missing = [k for k, f in enumerate(fnames) if not (path / f).is_file()]
         if missing:
             first = ", ".join(fnames[k] for k in missing[:5])

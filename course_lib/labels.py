@@ -61,6 +61,49 @@ def read_labels_csv(fn: Path, skip_header: bool = True, img_dir: Path | None = N
     return ids, labels
 
 
+def image_names(ids: list[str], folder: str, img_dir: Path, suffix: str, name: str) -> list[str]:
+    """`folder/<id><suffix>` for each id, as the files are named: an id that repeats the folder
+    (`train/0042`), or whose file differs in upper/lower case only (`0042.JPG` from a camera), is matched to its
+    file, with a warning that counts them. Ids still without a file keep the plain name (the caller reports them).
+    """
+    names = [f"{i}{suffix}" for i in ids]
+    gone = [k for k, n in enumerate(names) if not (img_dir / n).is_file()]
+    if not gone:
+        return [f"{folder}/{n}" for n in names]
+    prefixed, cased = [], []
+    lower: dict[str, str] | None = None
+    head = f"{img_dir.name}/"
+    for k in gone:
+        i = ids[k].replace("\\", "/")
+        stripped = i[len(head):] if i.startswith(head) else None
+        for cand in ([f"{stripped}{suffix}"] if stripped else []) + [names[k]]:
+            if (img_dir / cand).is_file():
+                real = cand
+            elif "/" in cand:
+                continue
+            else:
+                if lower is None:  # one listing of the folder, only when some ids are missing
+                    lower = {}
+                    for f in img_dir.iterdir():
+                        lower.setdefault(f.name.lower(), f.name)
+                real = lower.get(cand.lower())
+                if real is None:
+                    continue
+                cased.append(f"{cand} -> {real}")
+            if stripped and cand != names[k]:
+                prefixed.append(ids[k])
+            names[k] = real
+            break
+    if prefixed:
+        warnings.warn(f"{name}: {len(prefixed)} id(s) start with the image folder's name (first: {prefixed[0]}); "
+                      f"they were read inside {img_dir.name}/.", stacklevel=3)
+    if cased:
+        warnings.warn(f"{name}: {len(cased)} id(s) name their file with other upper/lower case (first: "
+                      f"{cased[0]}); matched to the files as they are named (Linux tells the two apart).",
+                      stacklevel=3)
+    return [f"{folder}/{n}" for n in names]
+
+
 def _warn_odd_labels(labels: list[str], name: str) -> None:
     """Warn about labels that look like missing values, and about classes that differ only in letter case."""
     missing = [lab for lab in labels if lab.lower() in MISSING_WORDS]

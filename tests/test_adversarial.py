@@ -3,6 +3,7 @@
 Each test names the case it covers; RELIABILITY.md lists them all.
 """
 import os
+from pathlib import Path
 import stat
 import subprocess
 import sys
@@ -302,6 +303,28 @@ def test_an_empty_labels_file_says_so(tmp_path, text):
     root = labelled_folder(tmp_path / "d")
     (root / "labels.csv").write_text(text)
     with pytest.raises(DataLayoutError, match="labels.csv has no data rows"):
+        from_csv(root)
+
+
+def test_ids_that_repeat_the_folder_or_differ_in_case_find_their_files(tmp_path):
+    root = labelled_folder(tmp_path / "d")
+    for f in list((root / "train").iterdir())[::2]:
+        f.rename(f.with_suffix(".JPG"))  # a camera's upper-case extension, the CSV written with .jpg in mind
+    (root / "labels.csv").write_text(csv_text())
+    with pytest.warns(UserWarning, match=r"4 id\(s\) name their file with other upper/lower case \(first: "
+                                         r"\d\.jpg -> \d\.JPG\)"):
+        data = from_csv(root, val_idxs=[0, 1])
+    files = sorted(f.name for f in (root / "train").iterdir())
+    assert sorted(Path(f).name for f in [*data.trn_ds.fnames, *data.val_ds.fnames]) == files
+    assert all((root / f).is_file() for f in data.trn_ds.fnames)
+    # ids written with the folder in front (train/0), as some scripts export them
+    (root / "labels.csv").write_text(csv_text(rows=[(f"train/{i}", lab) for i, lab in ROWS3]))
+    with pytest.warns(UserWarning, match=r"8 id\(s\) start with the image folder's name \(first: train/0\)"):
+        data = from_csv(root, val_idxs=[0, 1])
+    assert len(data.trn_ds) + len(data.val_ds) == 8 and all((root / f).is_file() for f in data.val_ds.fnames)
+    # an id with no file in any case still gets the error that names it
+    (root / "labels.csv").write_text(csv_text(rows=ROWS3 + [("99", "cat")]))
+    with pytest.raises(DataLayoutError, match=r"1 of 9 ids in labels.csv have no file .*train/99.jpg"):
         from_csv(root)
 
 
