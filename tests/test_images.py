@@ -405,6 +405,9 @@ def test_animated_webp_gives_first_frame(tmp_path):
 @pytest.mark.parametrize("ext", [".heic", ".avif"])
 def test_heic_and_avif_photos_are_read(tmp_path, ext):
     # an iPhone's photos are HEIC; pillow-heif (a dependency) and Pillow's AVIF codec read them like JPEGs
+    from course_lib.images import codec
+    if ext == ".avif" and not codec("AVIF"):
+        pytest.skip("this Pillow was built without AVIF (wheels of Pillow 11.3 and later have it)")
     fn = tmp_path / f"IMG_0001{ext}"
     Image.new("RGB", (40, 30), (200, 30, 30)).save(fn)
     assert is_image_file(fn) and list_images(tmp_path) == [fn]
