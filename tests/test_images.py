@@ -408,6 +408,7 @@ def test_heic_and_avif_photos_are_read(tmp_path, ext):
     from course_lib.images import codec
     if ext == ".avif" and not codec("AVIF"):
         pytest.skip("this Pillow was built without AVIF (wheels of Pillow 11.3 and later have it)")
+    assert codec("HEIC")  # pillow-heif is a dependency; this also registers it with Pillow, to write the file
     fn = tmp_path / f"IMG_0001{ext}"
     Image.new("RGB", (40, 30), (200, 30, 30)).save(fn)
     assert is_image_file(fn) and list_images(tmp_path) == [fn]
