@@ -473,3 +473,21 @@ def test_a_test_folder_with_undecodable_photos_says_so(tmp_path, no_heic_codec):
     (p / "test" / "a.jpg").rename(p / "test" / "a.heic")
     with pytest.raises(DataLayoutError, match=r"holds no image this Python can read: 2 \.heic"):
         ImageClassifierData.from_paths(p, bs=2, tfms=tfms, num_workers=0, test_name="test")
+
+
+def test_verify_images_shows_progress_over_the_images_it_decodes(tmp_path, monkeypatch):
+    # a check of 25,000 photos takes minutes: the bar counts the images to decode, found by a quick listing first
+    import course_lib.images as images
+    bars = []
+
+    def bar(items, **kw):
+        bars.append((list(items), kw))
+        return bars[-1][0]
+    monkeypatch.setattr(images, "progress_bar", bar)
+    for i in range(3):
+        good_jpeg(tmp_path / "train" / "cats" / f"{i}.jpg", seed=i)
+    (tmp_path / "z.jpg").write_bytes(b"broken")  # in the top folder, listed before the sub-folders
+    bad = verify_images(tmp_path)
+    assert [f.name for f, _ in bad] == ["z.jpg"]
+    assert len(bars) == 1 and bars[0][1]["desc"] == "verify_images"
+    assert [f.name for f in bars[0][0]] == ["z.jpg", "0.jpg", "1.jpg", "2.jpg"]
