@@ -51,7 +51,7 @@ def codec(fmt: str) -> bool:
     """Whether this Python reads `fmt` ("HEIC" through pillow-heif, registered on first use; "AVIF" in Pillow)."""
     if fmt == "HEIC":
         try:
-            import pillow_heif  # optional: pip install pillow-heif (or course_lib[heic])
+            import pillow_heif  # a dependency, but an install by hand may lack it: then announced
         except ImportError:
             return False
         pillow_heif.register_heif_opener()

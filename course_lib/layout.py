@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from .images import list_dirs, list_images, unread_photos
+from .images import is_image_file, list_dirs, list_images, unread_photos
 
 
 class DataLayoutError(ValueError):
@@ -55,12 +55,13 @@ def folder_items(d: Path, classes: list[str], root: Path, allow_empty: bool = Fa
             raise DataLayoutError(
                 f"{cd} holds sub-folders ({', '.join(s.name for s in sub[:3])}); expected images directly in "
                 f"each class folder. Move the images up one level.")
-        files = list_images(cd)
-        broken = [p for p in cd.iterdir() if p.is_symlink() and not p.exists()]
+        entries = sorted(cd.iterdir())  # one listing for the images, the broken links and the unreadable photos
+        files = [p for p in entries if is_image_file(p)]
+        broken = [p for p in entries if p.is_symlink() and not p.exists()]
         if broken:  # a link whose target is gone would otherwise vanish from the data set without a word
             warnings.warn(f"{cd}: {len(broken)} link(s) point to files that do not exist (first: {broken[0].name}); "
                           f"left out.", stacklevel=4)
-        if why := unread_photos(sorted(cd.iterdir())):
+        if why := unread_photos(entries):
             unread.append(f"{cd}: {why}")
         if not files:
             empty.append(str(cd))
